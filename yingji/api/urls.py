@@ -1,0 +1,34 @@
+"""The REST API: each app's router mounted under /api/v1/."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import NinjaAPI
+
+from yingji.api.auth import ActiveSessionAuth, TokenAuth
+from yingji.core.api import router as core_router
+from yingji.enterprises.api import router as enterprise_router
+
+api = NinjaAPI(
+    title="yingji API",
+    version="1",
+    description="REST API of the district emergency management platform. "
+    "Authenticate with the browser session or `Authorization: Bearer <token>` "
+    "(create a token with `yingji token create USER NAME`).",
+    auth=[TokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": "forbidden"}, status=403)
+
+
+api.add_router("/", core_router)
+api.add_router("/enterprises", enterprise_router)

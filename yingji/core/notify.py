@@ -1,0 +1,132 @@
+"""The notification outbox and its delivery.
+
+Rows are written in the business act's transaction, and so is the task that wakes the
+worker (the task queue lives in the same database), so a committed act always has its
+notifications queued and a rolled-back one has none.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from django_tasks import task
+
+from yingji.core.models import Notification
+
+log = logging.getLogger(__name__)
+DEFAULT_CHANNELS = (Notification.Channel.INAPP, Notification.Channel.EMAIL)
+
+
+def notify(recipients: Iterable, subject: str, body: str = "", *, link: str = "",
+           channels: Iterable[str] = DEFAULT_CHANNELS) -> list[Notification]:
+    """Queue a message to users; in-app messages show at once, others go via the worker."""
+    now = timezone.now()
+    rows = []
+    for user in recipients:
+        for channel in channels:
+            if channel == Notification.Channel.EMAIL and not user.email:
+                continue
+            inapp = channel == Notification.Channel.INAPP
+            rows.append(
+                Notification(
+                    recipient=user, channel=channel, subject=subject[:200], body=body,
+                    link=link, created_at=now, next_attempt_at=now,
+                    status=Notification.Status.SENT if inapp else Notification.Status.PENDING,
+                    sent_at=now if inapp else None,
+                )
+            )
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows)
+        if any(r.status == Notification.Status.PENDING for r in rows):
+            deliver_outbox.enqueue()
+    return rows
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def _send(note: Notification) -> None:
+    if note.channel == Notification.Channel.EMAIL:
+        body = note.body
+        if note.link:
+            body = f"{body}\n\n{note.link}"
+        send_mail(note.subject, body, settings.DEFAULT_FROM_EMAIL, [note.recipient.email])
+    else:
+        raise ValueError(f"no sender for channel {note.channel}")
+
+
+def deliver_one(note_id: int) -> str | None:
+    """Try one pending row under a row lock; return its new status."""
+    with transaction.atomic():
+        note = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=note_id, status=Notification.Status.PENDING,
+                    next_attempt_at__lte=timezone.now())
+            .first()
+        )
+        if note is None:
+            return None
+        note.attempts += 1
+        try:
+            _send(note)
+        except Exception as exc:  # any channel failure is retried, never lost
+            log.warning("delivery of notification %s failed: %s", note.pk, exc)
+            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if note.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                note.status = Notification.Status.FAILED
+            else:
+                note.next_attempt_at = timezone.now() + backoff(note.attempts)
+        else:
+            note.status = Notification.Status.SENT
+            note.sent_at = timezone.now()
+            note.last_error = ""
+        note.save(update_fields=["attempts", "status", "sent_at", "last_error",
+                                 "next_attempt_at"])
+        return note.status
+
+
+def deliver_due(limit: int = 500) -> dict[str, int]:
+    """Deliver every due row; the worker's task and tests call this."""
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    due = Notification.objects.filter(
+        status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
+    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    for pk in list(due):
+        status = deliver_one(pk)
+        if status == Notification.Status.SENT:
+            counts["sent"] += 1
+        elif status == Notification.Status.FAILED:
+            counts["failed"] += 1
+        elif status == Notification.Status.PENDING:
+            counts["retry"] += 1
+    return counts
+
+
+def schedule_next() -> None:
+    """Wake the worker again when the earliest retry falls due."""
+    nxt = Notification.objects.filter(status=Notification.Status.PENDING).aggregate(
+        t=Min("next_attempt_at")
+    )["t"]
+    if nxt is None:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(
+        task_path=deliver_outbox.module_path, status="READY", run_after__lte=nxt
+    )
+    if not queued.exists():
+        deliver_outbox.using(run_after=max(nxt, timezone.now())).enqueue()
+
+
+@task()
+def deliver_outbox() -> dict[str, int]:
+    counts = deliver_due()
+    schedule_next()
+    return counts

@@ -1,0 +1,48 @@
+"""Roles and what each may do. One table, read by views, the API and tests alike."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("Leader")
+    INSPECTOR = "inspector", _("Inspector")
+    DUTY_OFFICER = "duty_officer", _("Duty officer")
+    LEGAL = "legal", _("Legal staff")
+    TOWN_OFFICER = "town_officer", _("Town officer")
+    VILLAGE_OFFICER = "village_officer", _("Village officer")
+    ENTERPRISE = "enterprise", _("Enterprise user")
+    EXPERT = "expert", _("Expert")
+    ADMIN = "admin", _("Administrator")
+
+
+# Roles whose scope is the whole district.
+DISTRICT_WIDE = frozenset(
+    {Role.LEADER, Role.INSPECTOR, Role.DUTY_OFFICER, Role.LEGAL, Role.ADMIN}
+)
+# Roles whose scope is the subtree of their region.
+REGIONAL = frozenset({Role.TOWN_OFFICER, Role.VILLAGE_OFFICER})
+
+# Capabilities: an action name → the roles that may do it (inside their scope).
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "enterprise.view": frozenset(Role.values),
+    "enterprise.edit": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER}),
+    "enterprise.import": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    "enterprise.export": frozenset(
+        {
+            Role.LEADER,
+            Role.INSPECTOR,
+            Role.DUTY_OFFICER,
+            Role.LEGAL,
+            Role.ADMIN,
+            Role.TOWN_OFFICER,
+            Role.VILLAGE_OFFICER,
+        }
+    ),
+    "attachment.upload": frozenset(
+        {Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER, Role.ENTERPRISE}
+    ),
+    "region.view": frozenset(Role.values) - {Role.ENTERPRISE, Role.EXPERT},
+    "audit.view": frozenset({Role.LEADER, Role.ADMIN, Role.LEGAL}),
+    "token.manage": frozenset(Role.values),
+}

@@ -1,0 +1,128 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yingji.core import attachments, audit
+from yingji.core.access import capability_required
+from yingji.core.forms import ImportForm, ThrottledLoginForm
+from yingji.core.imports import get_progress, start_import
+from yingji.core.models import Attachment, AuditEntry, Department, ImportJob, Notification, Region
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledLoginForm
+    template_name = "core/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("core-home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password has been changed."))
+        return super().form_valid(form)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from django.apps import apps
+
+    ctx = {"notifications": request.user.notifications.filter(channel="inapp")[:5]}
+    # The registry summary is drawn from whichever domains are installed.
+    if apps.is_installed("yingji.enterprises"):
+        from yingji.enterprises.views import summary
+
+        ctx["enterprise_summary"] = summary(request.user)
+    return render(request, "core/home.html", ctx)
+
+
+@capability_required("region.view")
+def region_list(request: HttpRequest) -> HttpResponse:
+    regions = (
+        Region.objects.visible_to(request.user)
+        .select_related("parent")
+        .annotate(n_enterprises=Count("enterprises", filter=Q(enterprises__status="active")))
+    )
+    return render(request, "core/region_list.html", {"regions": regions})
+
+
+@login_required
+def department_list(request: HttpRequest) -> HttpResponse:
+    departments = Department.objects.annotate(n_staff=Count("user"))
+    return render(request, "core/department_list.html", {"departments": departments})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    notes = request.user.notifications.filter(channel=Notification.Channel.INAPP)
+    page = Paginator(notes, 30).get_page(request.GET.get("page"))
+    return render(request, "core/inbox.html", {"page": page})
+
+
+@require_POST
+@login_required
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    request.user.notifications.filter(
+        channel=Notification.Channel.INAPP, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    return redirect("core-inbox")
+
+
+@capability_required("audit.view")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.select_related("actor").order_by("-seq")
+    if q := request.GET.get("type"):
+        entries = entries.filter(target_type=q)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"page": page})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk) -> FileResponse:
+    att = get_object_or_404(Attachment.objects.select_related("owner_type"), pk=pk)
+    if attachments.owner_visible(att, request.user) is None:
+        raise Http404
+    return FileResponse(
+        att.file.open("rb"),
+        content_type=att.content_type,
+        as_attachment=request.GET.get("inline") != "1",
+        filename=att.original_name,
+    )
+
+
+@capability_required("enterprise.import")
+def import_new(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = start_import(form.cleaned_data["file"], by=request.user)
+        return redirect("core-import-detail", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:10]
+    return render(request, "core/import_new.html", {"form": form, "jobs": jobs})
+
+
+def _own_job(request: HttpRequest, pk) -> ImportJob:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if job.created_by_id != request.user.pk and not request.user.can("audit.view"):
+        raise PermissionDenied
+    return job
+
+
+@capability_required("enterprise.import")
+def import_detail(request: HttpRequest, pk) -> HttpResponse:
+    job = _own_job(request, pk)
+    template = "core/_import_status.html" if request.htmx else "core/import_detail.html"
+    return render(request, template, {"job": job, "progress": get_progress(job.pk)})
+
+
+def history_context(obj) -> list[AuditEntry]:
+    return list(audit.history(obj).order_by("-seq")[:100])

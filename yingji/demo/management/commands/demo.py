@@ -1,0 +1,87 @@
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from yingji.core import services as core_services
+from yingji.core.interchange import import_file
+from yingji.core.models import Department, Region
+from yingji.demo import district
+from yingji.enterprises import services as ent_services
+from yingji.enterprises.models import Enterprise
+
+
+class Command(BaseCommand):
+    help = "Build the demo district 城中区 (idempotent), print the logins and serve it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="build only")
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--seed", type=int, default=2025)
+
+    def handle(self, *args, **opts) -> None:
+        call_command("migrate", verbosity=0, interactive=False)
+        self.build(opts["seed"], quiet=opts["verbosity"] == 0)
+        self.print_logins()
+        if not opts["no_serve"]:
+            self.serve(opts["addr"])
+
+    def build(self, seed: int, quiet: bool = False) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "district.jsonl"
+            with open(path, "w", encoding="utf-8") as fh:
+                for record in [*district.regions(), *district.enterprises(seed)]:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+            def bar(phase, total):
+                return tqdm(total=total, desc=f"demo: {phase}", unit=" rec", disable=quiet,
+                            file=self.stderr)
+
+            result = import_file(path, actor=None, progress_factory=bar)
+        self.stdout.write(f"district: {result.records} records "
+                          f"({result.created} created, {result.updated} updated)")
+        departments = []
+        for order, (name, duties) in enumerate(district.DEPARTMENTS):
+            dept, _ = Department.objects.get_or_create(
+                name=name, defaults={"order": order, "duties": duties}
+            )
+            departments.append(dept)
+        User = get_user_model()
+        for username, role, full_name, dept, region_ref in district.USERS:
+            if User.objects.filter(username=username).exists():
+                continue
+            user = core_services.create_user(
+                by=None, username=username, password=district.DEMO_PASSWORD, role=role,
+                full_name=full_name, email=f"{username}@demo.invalid",
+                region=Region.objects.get(ref=region_ref) if region_ref else None,
+                department=departments[dept] if dept is not None else None,
+                is_staff=role == "admin",
+            )
+            if role == "enterprise":
+                ent = Enterprise.objects.filter(sector="industrial_trade").order_by("ref").first()
+                ent_services.link_account(user, ent, by=None)
+
+    def print_logins(self) -> None:
+        self.stdout.write("\nDemo logins (password for all: %s)" % district.DEMO_PASSWORD)
+        for username, role, full_name, _dept, region in district.USERS:
+            scope = f" — {Region.objects.get(ref=region).name}" if region else ""
+            if role == "enterprise":
+                acct = Enterprise.objects.filter(accounts__user__username=username).first()
+                scope = f" — {acct.name}" if acct else ""
+            self.stdout.write(f"  {username:<11} {role:<16} {full_name}{scope}")
+        self.stdout.write("")
+
+    def serve(self, addr: str) -> None:
+        self.stdout.write(f"Serving on http://{addr}/ (worker started alongside; Ctrl-C stops)")
+        worker = subprocess.Popen([sys.executable, "-m", "yingji.cli", "worker"])
+        try:
+            call_command("runserver", addr, use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
