@@ -1,5 +1,6 @@
 """Settings, all read from typed environment variables (see docs/deploy.md)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -89,7 +90,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    DATABASES["default"].setdefault("TEST", {})
+    # A file, not memory: tests with several threads need to share the test database.
+    # One file per test run, so runs side by side do not meet.
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": str(VAR_DIR / f"test-yingji-{os.getpid()}.sqlite3")}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -124,6 +129,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve static files straight from the apps (no collectstatic step for the demo).
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024

@@ -239,15 +239,17 @@ class RecordType:
                 update_fields |= {k for k in after if after[k] != before.get(k)}
                 updates.append(obj)
                 changes.append(audit.Change("update", obj, before, after, note="import"))
+        # Updates first: one may free a unique value (e.g. close an enterprise) that a
+        # new record of the same batch takes.
+        if updates:
+            fields = [model._meta.get_field(n).name for n in sorted(update_fields) if n != "id"]
+            model.objects.bulk_update(updates, fields, batch_size=500)
         if creates:
             model.objects.bulk_create(creates, batch_size=500)
             for obj in creates:
                 ctx.remember(self.type, obj.ref, obj.pk)
                 changes.append(audit.Change("create", obj, None, audit.snapshot(obj),
                                             note="import"))
-        if updates:
-            fields = [model._meta.get_field(n).name for n in sorted(update_fields) if n != "id"]
-            model.objects.bulk_update(updates, fields, batch_size=500)
         return changes
 
     # -- export ----------------------------------------------------------------------------
