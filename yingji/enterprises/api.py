@@ -3,7 +3,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from yingji.core.models import Region
@@ -116,7 +116,7 @@ def create_enterprise(request, payload: EnterpriseIn):
     if not request.auth.can("enterprise.edit"):
         raise PermissionDenied
     ent = services.create_enterprise(by=request.auth, **_values(payload, request.auth))
-    return 201, ent
+    return Status(201, ent)
 
 
 @router.patch("/{int:pk}", response=EnterpriseOut)

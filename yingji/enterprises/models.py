@@ -164,7 +164,11 @@ class Enterprise(models.Model):
 
     @feature_list.setter
     def feature_list(self, values) -> None:
-        ordered = [f for f in Feature.values if f in set(values)]
+        # Known features in canonical order; unknown ones are kept so clean() can name them.
+        given = list(dict.fromkeys(values))
+        ordered = [f for f in Feature.values if f in given] + [
+            f for f in given if f not in Feature.values
+        ]
         self.features = ("," + ",".join(ordered) + ",") if ordered else ""
 
     def feature_labels(self) -> list[str]:

@@ -1,0 +1,145 @@
+"""Real-browser tests: Playwright's sync API driving Debian's /usr/bin/chromium against
+pytest-django's live_server (never a browser downloaded by Playwright).
+
+Screenshots go to test-artifacts/<test name>/ (gitignored): one per key step, and
+FAILED.png + FAILED.html when a test fails.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD, World
+
+CHROMIUM = os.environ.get("YINGJI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 15_000
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item so the page fixture knows the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no browser at {CHROMIUM}: run `bash scripts/system-deps.sh`")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in this thread for as long as it is
+    # started, and Django refuses ORM calls from a thread with a running loop. The test code
+    # (fixtures creating data, asserts reading it) is plain synchronous code, so allow it
+    # while the browser lives, and restore the setting afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        pw.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def bworld(transactional_db) -> World:
+    """The shared test district (root conftest), committed so the live server sees it."""
+    return World()
+
+
+@pytest.fixture
+def artifacts(request) -> Path:
+    """test-artifacts/<test name>/, emptied at the start of the test."""
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    path = ARTIFACTS / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def viewport() -> dict:
+    """The page's size; override with @pytest.mark.parametrize("viewport", [...])."""
+    return DESKTOP
+
+
+@pytest.fixture
+def page(request, browser, live_server, artifacts, viewport):
+    """A fresh browser context (no cookies) with a Chinese-speaking browser at `viewport`.
+
+    The page gets `.url_for(path)`, `.shot(name)` (numbered screenshot in the test's artifact
+    directory) and `.js_errors` (uncaught exceptions in the page; the test fails if any)."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(
+        viewport=viewport,
+        locale="zh-CN",  # Accept-Language: zh-CN, which Django maps to zh-hans
+        timezone_id="Asia/Shanghai",
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    shots = iter(range(1, 100))
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.url_for = lambda path: live_server.url + path
+    page.shot = lambda name: page.screenshot(
+        path=artifacts / f"{next(shots):02d}-{name}.png", full_page=True
+    )
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    failed = report is not None and report.failed
+    if failed:
+        try:
+            page.screenshot(path=artifacts / "FAILED.png", full_page=True)
+            (artifacts / "FAILED.html").write_text(page.content(), encoding="utf-8")
+            print(f"\nbrowser: {page.url}; screenshot in {artifacts / 'FAILED.png'}")
+        except Exception as exc:  # the page itself may be what broke
+            print(f"\nbrowser: could not save a screenshot: {exc}")
+    context.close()
+    if not failed:
+        assert not page.js_errors, f"JavaScript errors on the page: {page.js_errors}"
+
+
+@pytest.fixture
+def log_in(page):
+    """log_in(username): through the real login form; returns the page, now on the home page."""
+
+    def _log_in(username: str, password: str = PASSWORD):
+        page.goto(page.url_for("/login/"))
+        form = page.locator("form:has(input[name=password])")
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=password]").fill(password)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        assert "/login/" not in page.url, f"still on the login page after logging in as {username}"
+        # The log-out form in the top bar only shows for a signed-in user.
+        assert page.locator("form[action$='/logout/']").count() == 1
+        return page
+
+    return _log_in
