@@ -36,17 +36,31 @@ class World:
         self.village1 = mk(ref="V1", name="南关社区", level="village", parent=self.town1)
         self.village2 = mk(ref="V2", name="谢家寨村", level="village", parent=self.town2)
         self.ent_a = Enterprise.objects.create(
-            ref="E-A", name="青海甲工贸有限公司", uscc=make_uscc(1), sector="industrial_trade",
-            region=self.village1, features=",dust_explosion,",
+            ref="E-A",
+            name="青海甲工贸有限公司",
+            uscc=make_uscc(1),
+            sector="industrial_trade",
+            region=self.village1,
+            features=",dust_explosion,",
         )
         self.ent_b = Enterprise.objects.create(
-            ref="E-B", name="青海乙化工有限公司", uscc=make_uscc(2),
-            sector="hazardous_chemicals", region=self.village2, risk_grade="red",
+            ref="E-B",
+            name="青海乙化工有限公司",
+            uscc=make_uscc(2),
+            sector="hazardous_chemicals",
+            region=self.village2,
+            risk_grade="red",
         )
 
         def user(username, role, region=None):
-            return create_user(by=None, username=username, password=PASSWORD, role=role,
-                               email=f"{username}@example.test", region=region)
+            return create_user(
+                by=None,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                email=f"{username}@example.test",
+                region=region,
+            )
 
         self.leader = user("leader", "leader")
         self.inspector = user("inspector", "inspector")
@@ -64,9 +78,15 @@ class World:
     @property
     def users(self) -> dict:
         return {
-            "leader": self.leader, "inspector": self.inspector, "duty": self.duty,
-            "legal": self.legal, "town": self.town_officer, "village": self.village_officer,
-            "ent_a": self.ent_user_a, "ent_b": self.ent_user_b, "expert": self.expert,
+            "leader": self.leader,
+            "inspector": self.inspector,
+            "duty": self.duty,
+            "legal": self.legal,
+            "town": self.town_officer,
+            "village": self.village_officer,
+            "ent_a": self.ent_user_a,
+            "ent_b": self.ent_user_b,
+            "expert": self.expert,
             "admin": self.admin,
         }
 

@@ -9,11 +9,21 @@ from conftest import make_uscc
 from yingji.core.attachments import attach
 from yingji.core.services import create_api_token
 
-ROLES = ["leader", "inspector", "duty", "legal", "town", "village", "ent_a", "ent_b", "expert",
-         "admin"]
+ROLES = [
+    "leader",
+    "inspector",
+    "duty",
+    "legal",
+    "town",
+    "village",
+    "ent_a",
+    "ent_b",
+    "expert",
+    "admin",
+]
 STAFF = {"leader", "inspector", "duty", "legal", "admin"}
-SEES_A = STAFF | {"town", "ent_a"}          # ent_a lies in town 1 / village 1
-SEES_B = STAFF | {"village", "ent_b"}       # ent_b lies in town 2 / village 2
+SEES_A = STAFF | {"town", "ent_a"}  # ent_a lies in town 1 / village 1
+SEES_B = STAFF | {"village", "ent_b"}  # ent_b lies in town 2 / village 2
 EDITORS = {"leader", "inspector", "admin", "town"}
 EXPORTERS = STAFF | {"town", "village"}
 
@@ -79,9 +89,16 @@ def test_anonymous_api_calls_are_refused(world, ids, client, url):
 
 
 VISIBLE = {
-    "leader": {"E-A", "E-B"}, "inspector": {"E-A", "E-B"}, "duty": {"E-A", "E-B"},
-    "legal": {"E-A", "E-B"}, "admin": {"E-A", "E-B"}, "town": {"E-A"}, "village": {"E-B"},
-    "ent_a": {"E-A"}, "ent_b": {"E-B"}, "expert": set(),
+    "leader": {"E-A", "E-B"},
+    "inspector": {"E-A", "E-B"},
+    "duty": {"E-A", "E-B"},
+    "legal": {"E-A", "E-B"},
+    "admin": {"E-A", "E-B"},
+    "town": {"E-A"},
+    "village": {"E-B"},
+    "ent_a": {"E-A"},
+    "ent_b": {"E-B"},
+    "expert": set(),
 }
 
 
@@ -104,10 +121,15 @@ def test_only_editors_change_enterprises_through_the_api(world, client, role):
     _token, key = create_api_token(user, "matrix", by=None)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     payload = {"name": "新企业", "uscc": make_uscc(50), "sector": "other", "region": "V1"}
-    created = client.post("/api/v1/enterprises", payload, content_type="application/json",
-                          **headers)
-    patched = client.patch(f"/api/v1/enterprises/{world.ent_a.pk}", {"address": "新址"},
-                           content_type="application/json", **headers)
+    created = client.post(
+        "/api/v1/enterprises", payload, content_type="application/json", **headers
+    )
+    patched = client.patch(
+        f"/api/v1/enterprises/{world.ent_a.pk}",
+        {"address": "新址"},
+        content_type="application/json",
+        **headers,
+    )
     if role in EDITORS:
         assert (created.status_code, patched.status_code) == (201, 200)
     else:
@@ -121,7 +143,8 @@ def test_a_town_officer_cannot_create_outside_the_town_through_the_api(world, cl
     response = client.post(
         "/api/v1/enterprises",
         {"name": "外镇企业", "uscc": make_uscc(51), "sector": "other", "region": "V2"},
-        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["region"]

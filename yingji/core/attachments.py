@@ -72,8 +72,13 @@ def attach(owner: models.Model, uploaded, *, by, caption: str = "") -> Attachmen
                 audit.AuditEntry.Action.CREATE,
                 owner,
                 actor=by,
-                after={"attachment": str(att.id), "name": att.original_name,
-                       "sha256": att.sha256, "size": att.size, "type": mime},
+                after={
+                    "attachment": str(att.id),
+                    "name": att.original_name,
+                    "sha256": att.sha256,
+                    "size": att.size,
+                    "type": mime,
+                },
                 note="attachment",
             )
         except Exception:

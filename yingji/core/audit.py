@@ -40,8 +40,18 @@ def snapshot(obj: models.Model, exclude: Iterable[str] = ()) -> dict:
     return jsonable(data)
 
 
-def entry_hash(prev_hash: str, seq: int, at: str, actor_name: str, action: str,
-               target_type: str, target_id: str, before: object, after: object, note: str) -> str:
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor_name: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    before: object,
+    after: object,
+    note: str,
+) -> str:
     payload = json.dumps(
         [seq, at, actor_name, action, target_type, target_id, before, after, note],
         ensure_ascii=False,
@@ -95,14 +105,33 @@ def append(changes: list[Change], *, actor) -> list[AuditEntry]:
         target_type = change.target_type or (target._meta.label_lower if target else "")
         target_id = change.target_id or (str(target.pk) if target is not None else "")
         target_repr = change.target_repr or (str(target)[:200] if target is not None else "")
-        digest = entry_hash(prev, seq, at, name, change.action, target_type, target_id,
-                            change.before, change.after, change.note)
+        digest = entry_hash(
+            prev,
+            seq,
+            at,
+            name,
+            change.action,
+            target_type,
+            target_id,
+            change.before,
+            change.after,
+            change.note,
+        )
         entries.append(
             AuditEntry(
-                seq=seq, at=now, actor=actor, actor_name=name, action=change.action,
-                target_type=target_type, target_id=target_id, target_repr=target_repr,
-                before=change.before, after=change.after, note=change.note,
-                prev_hash=prev, hash=digest,
+                seq=seq,
+                at=now,
+                actor=actor,
+                actor_name=name,
+                action=change.action,
+                target_type=target_type,
+                target_id=target_id,
+                target_repr=target_repr,
+                before=change.before,
+                after=change.after,
+                note=change.note,
+                prev_hash=prev,
+                hash=digest,
             )
         )
         prev = digest
@@ -112,8 +141,9 @@ def append(changes: list[Change], *, actor) -> list[AuditEntry]:
     return entries
 
 
-def record(action: str, target: models.Model, *, actor, before=None, after=None,
-           note: str = "") -> AuditEntry:
+def record(
+    action: str, target: models.Model, *, actor, before=None, after=None, note: str = ""
+) -> AuditEntry:
     return append([Change(action, target, before, after, note)], actor=actor)[0]
 
 
@@ -135,8 +165,17 @@ def verify(progress=None) -> VerifyResult:
     """Recompute the chain from the start; name the first entry that does not fit."""
     prev, expected_seq, checked = GENESIS, 1, 0
     rows = AuditEntry.objects.order_by("seq").values_list(
-        "seq", "at", "actor_name", "action", "target_type", "target_id",
-        "before", "after", "note", "prev_hash", "hash",
+        "seq",
+        "at",
+        "actor_name",
+        "action",
+        "target_type",
+        "target_id",
+        "before",
+        "after",
+        "note",
+        "prev_hash",
+        "hash",
     )
     for seq, at, actor, action, ttype, tid, before, after, note, prev_hash, digest in rows.iterator(
         chunk_size=2000
@@ -145,8 +184,10 @@ def verify(progress=None) -> VerifyResult:
             return VerifyResult(False, checked, expected_seq, "missing")
         if prev_hash != prev:
             return VerifyResult(False, checked, seq, "prev_hash")
-        if entry_hash(prev, seq, at.isoformat(), actor, action, ttype, tid, before, after,
-                      note) != digest:
+        if (
+            entry_hash(prev, seq, at.isoformat(), actor, action, ttype, tid, before, after, note)
+            != digest
+        ):
             return VerifyResult(False, checked, seq, "altered")
         prev, expected_seq, checked = digest, seq + 1, checked + 1
         if progress:

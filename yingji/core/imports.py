@@ -75,8 +75,12 @@ def run_import(job_id: str) -> str:
         job.errors = [f"{type(exc).__name__}: {exc}"]
     else:
         job.status = ImportJob.Status.DONE
-        job.result = {"records": result.records, "created": result.created,
-                      "updated": result.updated, "unchanged": result.unchanged}
+        job.result = {
+            "records": result.records,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error_count", "errors", "result", "finished_at"])
     return job.status

@@ -71,9 +71,7 @@ class Field:
             if kind == "ref" and not REF_RE.match(value):
                 raise ValidationError(_("“%(value)s” is not a valid reference") % {"value": value})
             if self.max_length and len(value) > self.max_length:
-                raise ValidationError(
-                    _("is longer than %(n)d characters") % {"n": self.max_length}
-                )
+                raise ValidationError(_("is longer than %(n)d characters") % {"n": self.max_length})
         elif kind == "bool":
             if isinstance(raw, bool):
                 value = raw
@@ -96,7 +94,9 @@ class Field:
             try:
                 value = datetime.date.fromisoformat(raw).isoformat()
             except ValueError:
-                raise ValidationError(_("“%(value)s” is not a real date") % {"value": raw}) from None
+                raise ValidationError(
+                    _("“%(value)s” is not a real date") % {"value": raw}
+                ) from None
         elif kind == "datetime":
             try:
                 parsed = datetime.datetime.fromisoformat(str(raw))
@@ -248,8 +248,9 @@ class RecordType:
             model.objects.bulk_create(creates, batch_size=500)
             for obj in creates:
                 ctx.remember(self.type, obj.ref, obj.pk)
-                changes.append(audit.Change("create", obj, None, audit.snapshot(obj),
-                                            note="import"))
+                changes.append(
+                    audit.Change("create", obj, None, audit.snapshot(obj), note="import")
+                )
         return changes
 
     # -- export ----------------------------------------------------------------------------
@@ -362,16 +363,25 @@ def _clean(loc: str, raw: object, errors: list[Problem]) -> tuple[RecordType, st
     type_name = raw.get("type")
     rt = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if rt is None:
-        errors.append(Problem(loc, "type", _("unknown record type “%(type)s” (known: %(known)s)")
-                              % {"type": type_name, "known": " ".join(sorted(REGISTRY))}))
+        errors.append(
+            Problem(
+                loc,
+                "type",
+                _("unknown record type “%(type)s” (known: %(known)s)")
+                % {"type": type_name, "known": " ".join(sorted(REGISTRY))},
+            )
+        )
         return None
     ok = True
     ref = raw.get("ref")
     if isinstance(ref, int) and not isinstance(ref, bool):
         ref = str(ref)
     if not isinstance(ref, str) or not REF_RE.match(ref.strip()):
-        errors.append(Problem(loc, "ref", _("a reference (ref) is required: 1–64 characters, "
-                                            "no spaces or “/”")))
+        errors.append(
+            Problem(
+                loc, "ref", _("a reference (ref) is required: 1–64 characters, no spaces or “/”")
+            )
+        )
         ok = False
     data: dict = {}
     for name, value in raw.items():
@@ -401,8 +411,11 @@ def _clean(loc: str, raw: object, errors: list[Problem]) -> tuple[RecordType, st
     return (rt, ref.strip(), data) if ok else None
 
 
-def validate(path: Path, staging: Staging, progress: Callable[[int], None] | None = None,
-             ) -> list[Problem]:
+def validate(
+    path: Path,
+    staging: Staging,
+    progress: Callable[[int], None] | None = None,
+) -> list[Problem]:
     """Pass 1: clean every record into the scratch database and check the whole file."""
     errors: list[Problem] = []
     for loc, raw in read_records(path):
@@ -422,25 +435,45 @@ def validate(path: Path, staging: Staging, progress: Callable[[int], None] | Non
             staging.add_unique(rt.type, key, value, ref, loc)
     staging.finish_loading()
 
-    for type_, ref, loc, first in staging.duplicates():
-        errors.append(Problem(loc, "ref", _("“%(ref)s” appears again (first at %(first)s)")
-                              % {"ref": ref, "first": first}))
+    for _type, ref, loc, first in staging.duplicates():
+        errors.append(
+            Problem(
+                loc,
+                "ref",
+                _("“%(ref)s” appears again (first at %(first)s)") % {"ref": ref, "first": first},
+            )
+        )
     for _type, key, value, loc, first in staging.unique_clashes():
-        errors.append(Problem(loc, key, _("“%(value)s” is already used at %(first)s")
-                              % {"value": value, "first": first}))
+        errors.append(
+            Problem(
+                loc,
+                key,
+                _("“%(value)s” is already used at %(first)s") % {"value": value, "first": first},
+            )
+        )
     for chunk in staging.unresolved_refs():
         by_type: dict[str, list[str]] = {}
         for type_, ref in chunk:
             by_type.setdefault(type_, []).append(ref)
         for type_, refs in by_type.items():
-            known = set(REGISTRY[type_].model.objects.filter(ref__in=refs)
-                        .values_list("ref", flat=True)) if type_ in REGISTRY else set()
+            known = (
+                set(
+                    REGISTRY[type_].model.objects.filter(ref__in=refs).values_list("ref", flat=True)
+                )
+                if type_ in REGISTRY
+                else set()
+            )
             for ref in refs:
                 if ref in known:
                     continue
                 for loc, fname in staging.referrers(type_, ref):
-                    errors.append(Problem(loc, fname, _("unknown %(type)s “%(ref)s”")
-                                          % {"type": type_, "ref": ref}))
+                    errors.append(
+                        Problem(
+                            loc,
+                            fname,
+                            _("unknown %(type)s “%(ref)s”") % {"type": type_, "ref": ref},
+                        )
+                    )
     for rt in REGISTRY.values():
         for key in _unique_key_names(staging, rt):
             for rows in staging.unique_values(rt.type, key):
@@ -449,9 +482,14 @@ def validate(path: Path, staging: Staging, progress: Callable[[int], None] | Non
                     owner = held.get(value)
                     if owner is None or owner == ref or staging.defines(rt.type, owner):
                         continue
-                    errors.append(Problem(loc, key, _("“%(value)s” already belongs to "
-                                                      "%(owner)s in the database")
-                                          % {"value": value, "owner": owner}))
+                    errors.append(
+                        Problem(
+                            loc,
+                            key,
+                            _("“%(value)s” already belongs to %(owner)s in the database")
+                            % {"value": value, "owner": owner},
+                        )
+                    )
     errors.sort(key=lambda p: _loc_key(p.loc))
     return errors
 
@@ -496,11 +534,22 @@ def import_file(path: Path | str, *, actor, progress_factory=None) -> Result:
             if ctx.problems:
                 raise ImportFailed(sorted(ctx.problems, key=lambda p: _loc_key(p.loc)))
             audit.append(
-                [audit.Change("import", None, None,
-                              {"file": path.name, "records": total, "created": result.created,
-                               "updated": result.updated},
-                              target_type="import", target_id=path.name[:64],
-                              target_repr=path.name[:200])],
+                [
+                    audit.Change(
+                        "import",
+                        None,
+                        None,
+                        {
+                            "file": path.name,
+                            "records": total,
+                            "created": result.created,
+                            "updated": result.updated,
+                        },
+                        target_type="import",
+                        target_id=path.name[:64],
+                        target_repr=path.name[:200],
+                    )
+                ],
                 actor=actor,
             )
         if bar is not None:
@@ -510,8 +559,9 @@ def import_file(path: Path | str, *, actor, progress_factory=None) -> Result:
         staging.close()
 
 
-def export_file(path: Path | str, *, types: Iterable[str] | None = None, user=None,
-                progress=None) -> int:
+def export_file(
+    path: Path | str, *, types: Iterable[str] | None = None, user=None, progress=None
+) -> int:
     """Write records (in the viewer's scope when a user is given) as .jsonl or .xlsx."""
     path = Path(path)
     chosen = ordered_types(types)
@@ -533,8 +583,9 @@ def export_file(path: Path | str, *, types: Iterable[str] | None = None, user=No
     raise ValueError(_("only .jsonl and .xlsx files can be exported"))
 
 
-def write_xlsx(fh, chosen: list[RecordType], user=None, progress=None,
-               querysets: dict | None = None) -> Iterator[None]:
+def write_xlsx(
+    fh, chosen: list[RecordType], user=None, progress=None, querysets: dict | None = None
+) -> Iterator[None]:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -554,8 +605,11 @@ def write_xlsx(fh, chosen: list[RecordType], user=None, progress=None,
     wb.save(fh)
 
 
-def jsonl_lines(chosen: list[RecordType], user=None, querysets: dict | None = None,
-                ) -> Iterator[str]:
+def jsonl_lines(
+    chosen: list[RecordType],
+    user=None,
+    querysets: dict | None = None,
+) -> Iterator[str]:
     for rt in chosen:
         for record in rt.export_records(user, (querysets or {}).get(rt.type)):
             yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -38,8 +38,10 @@ class RegionType(RecordType):
                 # The parent's level may come from this same file, so this is checked while
                 # writing; the import then rolls back whole and reports the line.
                 raise ValidationError(
-                    {"parent": _("the parent of a %(level)s must be a %(parent)s")
-                     % {"level": obj.level, "parent": expected}}
+                    {
+                        "parent": _("the parent of a %(level)s must be a %(parent)s")
+                        % {"level": obj.level, "parent": expected}
+                    }
                 )
         obj.path = obj.compute_path()
 

@@ -14,9 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingji.core.roles import CAPABILITIES, DISTRICT_WIDE, REGIONAL, Role
 
-ref_validator = RegexValidator(
-    r"^[^\s/]{1,64}$", _("A reference may not contain spaces or “/”.")
-)
+ref_validator = RegexValidator(r"^[^\s/]{1,64}$", _("A reference may not contain spaces or “/”."))
 
 
 class RegionQuerySet(models.QuerySet):
@@ -69,6 +67,10 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         expected = self.PARENT_LEVEL.get(self.level)
         if expected is None and self.parent_id:
@@ -78,16 +80,14 @@ class Region(models.Model):
                 raise ValidationError({"parent": _("This level needs a parent region.")})
             if self.parent.level != expected:
                 raise ValidationError(
-                    {"parent": _("The parent of a %(level)s must be a %(parent)s.")
-                     % {"level": self.get_level_display(), "parent": self.Level(expected).label}}
+                    {
+                        "parent": _("The parent of a %(level)s must be a %(parent)s.")
+                        % {"level": self.get_level_display(), "parent": self.Level(expected).label}
+                    }
                 )
 
     def compute_path(self) -> str:
         return (self.parent.path if self.parent else "/") + self.ref + "/"
-
-    def save(self, *args, **kwargs) -> None:
-        self.path = self.compute_path()
-        super().save(*args, **kwargs)
 
     @property
     def town(self) -> "Region | None":
@@ -159,6 +159,9 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
 
 
 class AuditEntry(models.Model):
@@ -245,6 +248,9 @@ class DocumentCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["doc_type", "year"], name="uniq_counter_type_year")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} {self.year}: {self.last}"
 
 
 class IssuedNumber(models.Model):
@@ -350,6 +356,9 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.ip}"
 
 
 class ImportJob(models.Model):

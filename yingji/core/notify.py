@@ -22,8 +22,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CHANNELS = (Notification.Channel.INAPP, Notification.Channel.EMAIL)
 
 
-def notify(recipients: Iterable, subject: str, body: str = "", *, link: str = "",
-           channels: Iterable[str] = DEFAULT_CHANNELS) -> list[Notification]:
+def notify(
+    recipients: Iterable,
+    subject: str,
+    body: str = "",
+    *,
+    link: str = "",
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+) -> list[Notification]:
     """Queue a message to users; in-app messages show at once, others go via the worker."""
     now = timezone.now()
     rows = []
@@ -34,8 +40,13 @@ def notify(recipients: Iterable, subject: str, body: str = "", *, link: str = ""
             inapp = channel == Notification.Channel.INAPP
             rows.append(
                 Notification(
-                    recipient=user, channel=channel, subject=subject[:200], body=body,
-                    link=link, created_at=now, next_attempt_at=now,
+                    recipient=user,
+                    channel=channel,
+                    subject=subject[:200],
+                    body=body,
+                    link=link,
+                    created_at=now,
+                    next_attempt_at=now,
                     status=Notification.Status.SENT if inapp else Notification.Status.PENDING,
                     sent_at=now if inapp else None,
                 )
@@ -67,8 +78,9 @@ def deliver_one(note_id: int) -> str | None:
         note = (
             Notification.objects.select_for_update(skip_locked=True)
             .select_related("recipient")
-            .filter(pk=note_id, status=Notification.Status.PENDING,
-                    next_attempt_at__lte=timezone.now())
+            .filter(
+                pk=note_id, status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
+            )
             .first()
         )
         if note is None:
@@ -87,17 +99,20 @@ def deliver_one(note_id: int) -> str | None:
             note.status = Notification.Status.SENT
             note.sent_at = timezone.now()
             note.last_error = ""
-        note.save(update_fields=["attempts", "status", "sent_at", "last_error",
-                                 "next_attempt_at"])
+        note.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
         return note.status
 
 
 def deliver_due(limit: int = 500) -> dict[str, int]:
     """Deliver every due row; the worker's task and tests call this."""
     counts = {"sent": 0, "failed": 0, "retry": 0}
-    due = Notification.objects.filter(
-        status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
-    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    due = (
+        Notification.objects.filter(
+            status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for pk in list(due):
         status = deliver_one(pk)
         if status == Notification.Status.SENT:

@@ -17,9 +17,7 @@ class Role(models.TextChoices):
 
 
 # Roles whose scope is the whole district.
-DISTRICT_WIDE = frozenset(
-    {Role.LEADER, Role.INSPECTOR, Role.DUTY_OFFICER, Role.LEGAL, Role.ADMIN}
-)
+DISTRICT_WIDE = frozenset({Role.LEADER, Role.INSPECTOR, Role.DUTY_OFFICER, Role.LEGAL, Role.ADMIN})
 # Roles whose scope is the subtree of their region.
 REGIONAL = frozenset({Role.TOWN_OFFICER, Role.VILLAGE_OFFICER})
 

@@ -24,19 +24,40 @@ def revoke_api_token(prefix: str, *, by) -> int:
             before = audit.snapshot(token, exclude=("key_hash",))
             token.revoked = True
             token.save(update_fields=["revoked"])
-            audit.record("update", token, actor=by, before=before,
-                         after=audit.snapshot(token, exclude=("key_hash",)))
+            audit.record(
+                "update",
+                token,
+                actor=by,
+                before=before,
+                after=audit.snapshot(token, exclude=("key_hash",)),
+            )
     return len(tokens)
 
 
-def create_user(*, by, username: str, password: str, role: str, full_name: str = "",
-                email: str = "", region=None, department=None, is_staff: bool = False):
+def create_user(
+    *,
+    by,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    email: str = "",
+    region=None,
+    department=None,
+    is_staff: bool = False,
+):
     """Create an account with its role and scope."""
     from django.contrib.auth import get_user_model
 
     user = get_user_model()(
-        username=username, role=role, full_name=full_name, email=email, region=region,
-        department=department, is_staff=is_staff, is_superuser=is_staff,
+        username=username,
+        role=role,
+        full_name=full_name,
+        email=email,
+        region=region,
+        department=department,
+        is_staff=is_staff,
+        is_superuser=is_staff,
     )
     user.set_password(password)
     user.full_clean()

@@ -100,8 +100,12 @@ def list_enterprises(request, filters: Query[Filters]):
         if region is None:
             return Enterprise.objects.none()
     qs = Enterprise.objects.visible_to(user).search(
-        q=filters.q, sector=filters.sector, feature=filters.feature,
-        risk_grade=filters.risk_grade, region=region, status=filters.status,
+        q=filters.q,
+        sector=filters.sector,
+        feature=filters.feature,
+        risk_grade=filters.risk_grade,
+        region=region,
+        status=filters.status,
     )
     return qs.select_related("region").order_by("name", "pk")
 

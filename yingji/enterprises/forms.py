@@ -22,15 +22,25 @@ def place_choices(user):
 
 class EnterpriseForm(forms.ModelForm):
     feature_list = forms.MultipleChoiceField(
-        label=_("Risk features"), choices=Feature.choices, required=False,
+        label=_("Risk features"),
+        choices=Feature.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Enterprise
         fields = [
-            "name", "uscc", "sector", "region", "address", "risk_grade", "status",
-            "standardized", "contact_name", "contact_phone",
+            "name",
+            "uscc",
+            "sector",
+            "region",
+            "address",
+            "risk_grade",
+            "status",
+            "standardized",
+            "contact_name",
+            "contact_phone",
         ]
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -62,28 +72,38 @@ class EnterpriseFilterForm(forms.Form):
         label=_("Sector"), required=False, choices=[("", _("All sectors")), *Sector.choices]
     )
     feature = forms.ChoiceField(
-        label=_("Risk feature"), required=False,
+        label=_("Risk feature"),
+        required=False,
         choices=[("", _("All features")), *Feature.choices],
     )
     risk_grade = forms.ChoiceField(
-        label=_("Risk grade"), required=False,
+        label=_("Risk grade"),
+        required=False,
         choices=[("", _("All grades")), *RiskGrade.choices],
     )
     region = forms.ModelChoiceField(
-        label=_("Town / village"), required=False, queryset=Region.objects.none(),
+        label=_("Town / village"),
+        required=False,
+        queryset=Region.objects.none(),
         empty_label=_("All places"),
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False,
+        label=_("Status"),
+        required=False,
         choices=[("active", _("Active")), ("closed", _("Closed")), ("all", _("All"))],
     )
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"] = RegionChoiceField(
-            queryset=Region.objects.visible_to(user).exclude(level=Region.Level.DISTRICT)
-            .select_related("parent") if user.can("region.view") else Region.objects.none(),
-            label=_("Town / village"), required=False, empty_label=_("All places"),
+            queryset=Region.objects.visible_to(user)
+            .exclude(level=Region.Level.DISTRICT)
+            .select_related("parent")
+            if user.can("region.view")
+            else Region.objects.none(),
+            label=_("Town / village"),
+            required=False,
+            empty_label=_("All places"),
         )
 
     def filter(self, qs):
@@ -91,7 +111,10 @@ class EnterpriseFilterForm(forms.Form):
             return qs.none()
         data = self.cleaned_data
         return qs.search(
-            q=data.get("q") or "", sector=data.get("sector") or "",
-            feature=data.get("feature") or "", risk_grade=data.get("risk_grade") or "",
-            region=data.get("region"), status=data.get("status") or "active",
+            q=data.get("q") or "",
+            sector=data.get("sector") or "",
+            feature=data.get("feature") or "",
+            risk_grade=data.get("risk_grade") or "",
+            region=data.get("region"),
+            status=data.get("status") or "active",
         )

@@ -1,7 +1,7 @@
 import uuid
 
-from django.core.exceptions import ValidationError
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -68,8 +68,16 @@ class EnterpriseQuerySet(models.QuerySet):
     def with_feature(self, feature: str) -> "EnterpriseQuerySet":
         return self.filter(features__contains=f",{feature},")
 
-    def search(self, *, q: str = "", sector: str = "", feature: str = "", risk_grade: str = "",
-               region: Region | None = None, status: str = "active") -> "EnterpriseQuerySet":
+    def search(
+        self,
+        *,
+        q: str = "",
+        sector: str = "",
+        feature: str = "",
+        risk_grade: str = "",
+        region: Region | None = None,
+        status: str = "active",
+    ) -> "EnterpriseQuerySet":
         """The registry's filters, shared by the list page, its exports and the API."""
         qs = self
         if q := q.strip():
@@ -105,7 +113,9 @@ class Enterprise(models.Model):
     # Stored as ",a,b," so one LIKE finds a feature on SQLite and PostgreSQL alike.
     features = models.CharField(_("risk features"), max_length=400, blank=True, default="")
     region = models.ForeignKey(
-        Region, verbose_name=_("town / village"), on_delete=models.PROTECT,
+        Region,
+        verbose_name=_("town / village"),
+        on_delete=models.PROTECT,
         related_name="enterprises",
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -186,4 +196,3 @@ class EnterpriseAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.enterprise}"
-

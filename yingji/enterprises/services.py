@@ -10,8 +10,17 @@ from yingji.core.models import Region
 from yingji.enterprises.models import Enterprise
 
 EDITABLE = (
-    "name", "uscc", "sector", "feature_list", "region", "address", "risk_grade", "status",
-    "standardized", "contact_name", "contact_phone",
+    "name",
+    "uscc",
+    "sector",
+    "feature_list",
+    "region",
+    "address",
+    "risk_grade",
+    "status",
+    "standardized",
+    "contact_name",
+    "contact_phone",
 )
 
 
@@ -79,6 +88,7 @@ def link_account(user, ent: Enterprise, *, by):
         account, _created = EnterpriseAccount.objects.update_or_create(
             user=user, defaults={"enterprise": ent}
         )
-        audit.record("update", ent, actor=by, after={"account": user.username},
-                     note="account linked")
+        audit.record(
+            "update", ent, actor=by, after={"account": user.username}, note="account linked"
+        )
     return account

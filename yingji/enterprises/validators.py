@@ -5,7 +5,9 @@ from yingji.lib import uscc
 
 MESSAGES = {
     "length": _("A unified social credit code has 18 characters."),
-    "charset": _("A unified social credit code uses digits and capital letters except I, O, S, V, Z."),
+    "charset": _(
+        "A unified social credit code uses digits and capital letters except I, O, S, V, Z."
+    ),
     "authority": _("The first character (registration authority) is not valid."),
     "division": _("Characters 3–8 must be an administrative division code (digits)."),
     "check": _("The check character (last) does not match: this code is mistyped."),

@@ -48,7 +48,9 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
         "can_edit": request.user.can("enterprise.edit"),
         "can_export": request.user.can("enterprise.export"),
         "can_import": request.user.can("enterprise.import"),
@@ -69,7 +71,7 @@ def enterprise_export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         response["Content-Disposition"] = f'attachment; filename="enterprises-{stamp}.jsonl"'
         return response
-    tmp = tempfile.TemporaryFile()
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
     for _row in write_xlsx(tmp, chosen, querysets=querysets):
         pass
     tmp.seek(0)
@@ -133,7 +135,9 @@ def enterprise_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             attachments.attach(
-                ent, form.cleaned_data["file"], by=request.user,
+                ent,
+                form.cleaned_data["file"],
+                by=request.user,
                 caption=form.cleaned_data["caption"],
             )
         except ValidationError as exc:

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 class Staging:
     def __init__(self, directory: str | None = None) -> None:
-        self._tmp = tempfile.NamedTemporaryFile(suffix=".staging.sqlite3", dir=directory)
+        self._tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115  (closed in close())
+            suffix=".staging.sqlite3", dir=directory
+        )
         self.db = sqlite3.connect(self._tmp.name)
         self.db.executescript(
             """

@@ -21,8 +21,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def upload(client, ent, name, content, content_type="application/octet-stream"):
     f = SimpleUploadedFile(name, content, content_type=content_type)
-    return client.post(f"/enterprises/{ent.pk}/upload/", {"file": f, "caption": "营业执照"},
-                       follow=True)
+    return client.post(
+        f"/enterprises/{ent.pk}/upload/", {"file": f, "caption": "营业执照"}, follow=True
+    )
 
 
 def test_an_upload_is_typed_by_content_hashed_and_audited(world, login):
@@ -45,9 +46,11 @@ WRONG_TYPE = "Only JPEG, PNG or WebP photos and PDF files can be uploaded."
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
-    [("script.png", b"<script>alert(1)</script>", WRONG_TYPE),
-     ("doc.pdf", b"MZ\x90\x00binary", WRONG_TYPE),
-     ("empty.pdf", b"", "The submitted file is empty.")],
+    [
+        ("script.png", b"<script>alert(1)</script>", WRONG_TYPE),
+        ("doc.pdf", b"MZ\x90\x00binary", WRONG_TYPE),
+        ("empty.pdf", b"", "The submitted file is empty."),
+    ],
 )
 def test_it_refuses_files_that_are_not_photos_or_pdf(world, login, name, content, message):
     response = upload(login(world.inspector), world.ent_a, name, content)
@@ -61,7 +64,8 @@ def test_it_refuses_oversize_files(world, login, settings):
     assert not Attachment.objects.exists()
     (message,) = response.context["messages"]
     assert str(message) == gettext("The file is larger than %(max)s.") % {
-        "max": filesizeformat(1000)}
+        "max": filesizeformat(1000)
+    }
     assert not (settings.MEDIA_ROOT / "attachments").exists()
 
 
@@ -88,6 +92,10 @@ def test_enterprise_users_may_upload_to_their_own_enterprise_only(world, login):
     client = login(world.ent_user_a)
     upload(client, world.ent_a, "own.pdf", PDF)
     assert Attachment.objects.count() == 1
-    assert client.post(f"/enterprises/{world.ent_b.pk}/upload/",
-                       {"file": SimpleUploadedFile("x.pdf", PDF)}).status_code == 404
+    assert (
+        client.post(
+            f"/enterprises/{world.ent_b.pk}/upload/", {"file": SimpleUploadedFile("x.pdf", PDF)}
+        ).status_code
+        == 404
+    )
     assert Attachment.objects.count() == 1

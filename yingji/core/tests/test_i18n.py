@@ -39,8 +39,9 @@ class Entry:
     def msgstrs(self) -> list[str]:
         if self.plural is None:
             return [self.fields.get("msgstr", "")]
-        keys = sorted((k for k in self.fields if k.startswith("msgstr[")),
-                      key=lambda k: int(k[7:-1]))
+        keys = sorted(
+            (k for k in self.fields if k.startswith("msgstr[")), key=lambda k: int(k[7:-1])
+        )
         return [self.fields[k] for k in keys]
 
     @property
@@ -137,8 +138,12 @@ def test_the_compiled_catalog_matches_the_po_file(messages):
     with translation.override("zh-hans"):
         for e in messages:
             if e.plural is not None:
-                got = [translation.npgettext(e.context, e.msgid, e.plural, n) if e.context
-                       else translation.ngettext(e.msgid, e.plural, n) for n in (1, 2)]
+                got = [
+                    translation.npgettext(e.context, e.msgid, e.plural, n)
+                    if e.context
+                    else translation.ngettext(e.msgid, e.plural, n)
+                    for n in (1, 2)
+                ]
                 want = [e.msgstrs[0]] * 2
             elif e.context is not None:
                 got, want = translation.pgettext(e.context, e.msgid), e.msgstrs[0]

@@ -18,15 +18,22 @@ REGIONS = [
 
 
 def ent(ref, n, **extra):
-    record = {"type": "enterprise", "ref": ref, "name": f"企业{n}", "uscc": make_uscc(n),
-              "sector": "industrial_trade", "region": "V1"}
+    record = {
+        "type": "enterprise",
+        "ref": ref,
+        "name": f"企业{n}",
+        "uscc": make_uscc(n),
+        "sector": "industrial_trade",
+        "region": "V1",
+    }
     record.update(extra)
     return record
 
 
 def write_jsonl(path, records):
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     return path
 
 
@@ -39,8 +46,12 @@ def admin_user(db):
 
 def test_it_imports_records_in_any_order(tmp_path, admin_user):
     # The enterprise comes before the regions it references; the village before its town.
-    records = [ent("E1", 1, features=["hot_work", "dust_explosion"]), REGIONS[2], REGIONS[1],
-               REGIONS[0]]
+    records = [
+        ent("E1", 1, features=["hot_work", "dust_explosion"]),
+        REGIONS[2],
+        REGIONS[1],
+        REGIONS[0],
+    ]
     result = import_file(write_jsonl(tmp_path / "a.jsonl", records), actor=admin_user)
     assert (result.created, result.updated) == (4, 0)
     e = Enterprise.objects.get(ref="E1")
@@ -71,25 +82,33 @@ def test_it_reports_every_error_with_line_and_field_and_writes_nothing(tmp_path,
         REGIONS[1],
         REGIONS[2],
         ent("E1", 1),
-        ent("E2", 2, uscc=bad_check),                       # line 4: bad check character
-        ent("E3", 1),                                       # line 5: same USCC as E1
-        ent("E4", 4, region="NOWHERE"),                     # line 6: unknown region
-        ent("E5", 5, colour="red"),                         # line 7: unknown field
-        ent("E6", 6, sector="mining"),                      # line 8: bad enum
-        {"type": "enterprise", "ref": "E7", "name": "x"},   # line 9: required fields missing
-        ent("E1", 8),                                       # line 10: duplicate ref
-        {"type": "drone", "ref": "D1"},                     # line 11: unknown type
+        ent("E2", 2, uscc=bad_check),  # line 4: bad check character
+        ent("E3", 1),  # line 5: same USCC as E1
+        ent("E4", 4, region="NOWHERE"),  # line 6: unknown region
+        ent("E5", 5, colour="red"),  # line 7: unknown field
+        ent("E6", 6, sector="mining"),  # line 8: bad enum
+        {"type": "enterprise", "ref": "E7", "name": "x"},  # line 9: required fields missing
+        ent("E1", 8),  # line 10: duplicate ref
+        {"type": "drone", "ref": "D1"},  # line 11: unknown type
     ]
     path = write_jsonl(tmp_path / "bad.jsonl", records)
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write("{not json\n")                             # line 12
+        fh.write("{not json\n")  # line 12
     with pytest.raises(ImportFailed) as exc:
         import_file(path, actor=admin_user)
     found = {(p.loc, p.field) for p in exc.value.errors}
     assert {
-        ("line 4", "uscc"), ("line 5", "uscc"), ("line 6", "region"), ("line 7", "colour"),
-        ("line 8", "sector"), ("line 9", "uscc"), ("line 9", "sector"), ("line 9", "region"),
-        ("line 10", "ref"), ("line 11", "type"), ("line 12", "-"),
+        ("line 4", "uscc"),
+        ("line 5", "uscc"),
+        ("line 6", "region"),
+        ("line 7", "colour"),
+        ("line 8", "sector"),
+        ("line 9", "uscc"),
+        ("line 9", "sector"),
+        ("line 9", "region"),
+        ("line 10", "ref"),
+        ("line 11", "type"),
+        ("line 12", "-"),
     } <= found
     assert Region.objects.count() == 1
     assert Enterprise.objects.count() == 0
@@ -104,15 +123,24 @@ def test_it_refuses_a_credit_code_held_by_another_active_enterprise(tmp_path, wo
     assert (problem.loc, problem.field) == ("line 1", "uscc")
     assert "E-A" in problem.message
     # Closing the old enterprise in the same file frees the code.
-    closing = {"type": "enterprise", "ref": "E-A", "name": world.ent_a.name, "uscc": make_uscc(1),
-               "sector": "industrial_trade", "region": "V1", "status": "closed"}
+    closing = {
+        "type": "enterprise",
+        "ref": "E-A",
+        "name": world.ent_a.name,
+        "uscc": make_uscc(1),
+        "sector": "industrial_trade",
+        "region": "V1",
+        "status": "closed",
+    }
     import_file(write_jsonl(tmp_path / "b.jsonl", [closing, *records]), actor=admin_user)
     assert Enterprise.objects.get(ref="NEW").status == "active"
 
 
 def test_a_wrong_parent_level_rolls_the_whole_import_back(tmp_path, admin_user):
-    records = [REGIONS[0], {"type": "region", "ref": "V9", "name": "村", "level": "village",
-                            "parent": "630103"}]
+    records = [
+        REGIONS[0],
+        {"type": "region", "ref": "V9", "name": "村", "level": "village", "parent": "630103"},
+    ]
     with pytest.raises(ImportFailed) as exc:
         import_file(write_jsonl(tmp_path / "a.jsonl", records), actor=admin_user)
     assert [(p.loc, p.field) for p in exc.value.errors] == [("line 2", "parent")]
@@ -121,9 +149,18 @@ def test_a_wrong_parent_level_rolls_the_whole_import_back(tmp_path, admin_user):
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".xlsx"])
 def test_export_then_import_gives_back_the_same_records(tmp_path, admin_user, suffix):
-    records = [*REGIONS, ent("E1", 1, features=["confined_space"], standardized=True,
-                             contact_phone="0971-1234567", risk_grade="red"),
-               ent("E2", 2, status="closed", address="城中区南关街1号")]
+    records = [
+        *REGIONS,
+        ent(
+            "E1",
+            1,
+            features=["confined_space"],
+            standardized=True,
+            contact_phone="0971-1234567",
+            risk_grade="red",
+        ),
+        ent("E2", 2, status="closed", address="城中区南关街1号"),
+    ]
     import_file(write_jsonl(tmp_path / "in.jsonl", records), actor=admin_user)
     out = tmp_path / f"out{suffix}"
     assert export_file(out) == 5
@@ -147,8 +184,17 @@ def test_xlsx_import_reads_one_sheet_per_type(tmp_path, admin_user):
         ws.append([r["ref"], r["name"], r["level"], r.get("parent"), r.get("code")])
     ws2 = wb.create_sheet("enterprise")
     ws2.append(["ref", "name", "uscc", "sector", "region", "features", "contact_phone"])
-    ws2.append(["E1", "企业1", make_uscc(1), "industrial_trade", "V1", "hot_work; dust_explosion",
-                9711234567])
+    ws2.append(
+        [
+            "E1",
+            "企业1",
+            make_uscc(1),
+            "industrial_trade",
+            "V1",
+            "hot_work; dust_explosion",
+            9711234567,
+        ]
+    )
     ws2.append(["E2", "企业2", "BAD", "industrial_trade", "V1", None, None])
     path = tmp_path / "a.xlsx"
     wb.save(path)
@@ -183,8 +229,9 @@ def test_money_has_at_most_two_decimals():
 def test_the_command_lists_types_and_fails_with_every_error(tmp_path, admin_user, capsys):
     call_command("import", types=True)
     assert capsys.readouterr().out.split() == sorted(REGISTRY)
-    path = write_jsonl(tmp_path / "bad.jsonl", [*REGIONS, ent("E1", 1, sector="x"),
-                                                ent("E2", 2, region="NOPE")])
+    path = write_jsonl(
+        tmp_path / "bad.jsonl", [*REGIONS, ent("E1", 1, sector="x"), ent("E2", 2, region="NOPE")]
+    )
     with pytest.raises(SystemExit) as exc:
         call_command("import", str(path), no_progress=True, user="importer")
     assert exc.value.code == 1

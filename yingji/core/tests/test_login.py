@@ -36,9 +36,14 @@ def test_inactive_users_cannot_log_in(world, client):
 
 def test_password_change(world, client):
     client.force_login(world.inspector)
-    response = client.post("/password/", {"old_password": PASSWORD,
-                                          "new_password1": "a-new-long-passphrase-7",
-                                          "new_password2": "a-new-long-passphrase-7"})
+    response = client.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase-7",
+            "new_password2": "a-new-long-passphrase-7",
+        },
+    )
     assert response.status_code == 302
     world.inspector.refresh_from_db()
     assert world.inspector.check_password("a-new-long-passphrase-7")

@@ -64,12 +64,15 @@ def test_the_worker_delivers_email_through_smtp(world, smtp):
     notify([world.inspector, world.leader], "预警:暴雨黄色", "请做好防范", link="/x")
     # The worker as it runs in production: the db_worker command, here until the queue is empty.
     call_command("worker", batch=True, verbosity=0)
-    assert sorted(m["To"] for m in smtp.messages) == ["inspector@example.test",
-                                                      "leader@example.test"]
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "inspector@example.test",
+        "leader@example.test",
+    ]
     subject = email.header.make_header(email.header.decode_header(smtp.messages[0]["Subject"]))
     assert str(subject) == "预警:暴雨黄色"
     assert set(Notification.objects.filter(channel="email").values_list("status", flat=True)) == {
-        "sent"}
+        "sent"
+    }
 
 
 def test_a_failed_delivery_is_retried_later_and_never_lost(world, settings):

@@ -15,12 +15,14 @@ def api(world, client):
             return client.get(url, HTTP_AUTHORIZATION=f"Bearer {key}", **kw)
 
         def post(self, url, data):
-            return client.post(url, data, content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Bearer {key}")
+            return client.post(
+                url, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+            )
 
         def patch(self, url, data):
-            return client.patch(url, data, content_type="application/json",
-                                HTTP_AUTHORIZATION=f"Bearer {key}")
+            return client.patch(
+                url, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+            )
 
     api = Api()
     api.key = key
@@ -33,14 +35,20 @@ def test_it_lists_and_filters_like_the_page(api, world):
     item = body["items"][0]
     assert item["ref"] == "E-B" and item["region_ref"] == "V2"
     assert api.get("/api/v1/enterprises?feature=dust_explosion").json()["items"][0]["features"] == [
-        "dust_explosion"]
+        "dust_explosion"
+    ]
     assert api.get("/api/v1/enterprises?region=T2").json()["count"] == 1
     assert api.get("/api/v1/enterprises?region=NOPE").json()["count"] == 0
 
 
 def test_it_creates_with_the_same_validation_as_the_form(api, world):
-    good = {"name": "青海丁物流有限公司", "uscc": make_uscc(7), "sector": "other", "region": "V1",
-            "features": ["confined_space"]}
+    good = {
+        "name": "青海丁物流有限公司",
+        "uscc": make_uscc(7),
+        "sector": "other",
+        "region": "V1",
+        "features": ["confined_space"],
+    }
     response = api.post("/api/v1/enterprises", good)
     assert response.status_code == 201
     ent = Enterprise.objects.get(uscc=make_uscc(7))
@@ -94,8 +102,9 @@ def test_the_browser_session_needs_csrf_for_writes(world, client):
 
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(world.inspector)
-    response = csrf_client.post("/api/v1/enterprises", {"name": "x"},
-                                content_type="application/json")
+    response = csrf_client.post(
+        "/api/v1/enterprises", {"name": "x"}, content_type="application/json"
+    )
     assert response.status_code in (401, 403)
     assert csrf_client.get("/api/v1/enterprises").status_code == 200
 

@@ -9,13 +9,27 @@ from yingji.enterprises.models import Enterprise
 
 def form_data(ent=None, **overrides):
     data = {
-        "name": "青海丙商贸有限公司", "uscc": make_uscc(3), "sector": "crowded_place",
-        "region": "", "address": "城中区南大街1号", "risk_grade": "yellow", "status": "active",
-        "contact_name": "王伟", "contact_phone": "0971-8123456", "feature_list": ["hot_work"],
+        "name": "青海丙商贸有限公司",
+        "uscc": make_uscc(3),
+        "sector": "crowded_place",
+        "region": "",
+        "address": "城中区南大街1号",
+        "risk_grade": "yellow",
+        "status": "active",
+        "contact_name": "王伟",
+        "contact_phone": "0971-8123456",
+        "feature_list": ["hot_work"],
     }
     if ent is not None:
-        data.update(name=ent.name, uscc=ent.uscc, sector=ent.sector, region=ent.region_id,
-                    status=ent.status, feature_list=ent.feature_list, contact_phone="")
+        data.update(
+            name=ent.name,
+            uscc=ent.uscc,
+            sector=ent.sector,
+            region=ent.region_id,
+            status=ent.status,
+            feature_list=ent.feature_list,
+            contact_phone="",
+        )
     data.update(overrides)
     return data
 
@@ -26,15 +40,16 @@ def test_staff_register_an_enterprise(world, login):
     ent = Enterprise.objects.get(name="青海丙商贸有限公司")
     assert response.status_code == 302 and response["Location"] == f"/enterprises/{ent.pk}/"
     assert ent.feature_list == ["hot_work"]
-    assert AuditEntry.objects.filter(target_id=str(ent.pk), action="create",
-                                     actor=world.inspector).exists()
+    assert AuditEntry.objects.filter(
+        target_id=str(ent.pk), action="create", actor=world.inspector
+    ).exists()
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("uscc", make_uscc(3)[:17] + "X"),    # wrong check character (X is never a check char)
-        ("uscc", make_uscc(1)),               # belongs to active enterprise A
+        ("uscc", make_uscc(3)[:17] + "X"),  # wrong check character (X is never a check char)
+        ("uscc", make_uscc(1)),  # belongs to active enterprise A
         ("uscc", "123"),
         ("sector", "mining"),
         ("contact_phone", "abc"),
@@ -60,8 +75,9 @@ def test_bad_input_is_refused_field_by_field_and_writes_nothing(world, login, fi
 def test_edit_records_the_change_in_the_history(world, login):
     client = login(world.inspector)
     new = make_uscc(99)
-    response = client.post(f"/enterprises/{world.ent_a.pk}/edit/",
-                           form_data(world.ent_a, uscc=new.lower()))
+    response = client.post(
+        f"/enterprises/{world.ent_a.pk}/edit/", form_data(world.ent_a, uscc=new.lower())
+    )
     assert response.status_code == 302
     world.ent_a.refresh_from_db()
     assert world.ent_a.uscc == new
@@ -72,8 +88,9 @@ def test_edit_records_the_change_in_the_history(world, login):
 def test_a_closed_enterprise_frees_its_credit_code(world, login):
     client = login(world.inspector)
     client.post(f"/enterprises/{world.ent_a.pk}/edit/", form_data(world.ent_a, status="closed"))
-    response = client.post("/enterprises/new/", form_data(region=world.village1.pk,
-                                                          uscc=make_uscc(1)))
+    response = client.post(
+        "/enterprises/new/", form_data(region=world.village1.pk, uscc=make_uscc(1))
+    )
     assert response.status_code == 302
 
 
@@ -83,8 +100,9 @@ def test_a_town_officer_edits_only_inside_the_town(world, login):
     assert ok.status_code == 302
     assert client.get(f"/enterprises/{world.ent_b.pk}/edit/").status_code == 404
     # Moving an enterprise out of the town is not among the choices.
-    moved = client.post(f"/enterprises/{world.ent_a.pk}/edit/",
-                        form_data(world.ent_a, region=world.village2.pk))
+    moved = client.post(
+        f"/enterprises/{world.ent_a.pk}/edit/", form_data(world.ent_a, region=world.village2.pk)
+    )
     assert moved.status_code == 200
     assert list(moved.context["form"].errors) == ["region"]
 
@@ -123,12 +141,20 @@ def _list_queries(client, url) -> int:
 
 def test_the_list_issues_the_same_queries_for_few_and_many_rows(world, login):
     client = login(world.leader)
-    urls = ["/enterprises/", "/enterprises/?sector=industrial_trade&q=青海",
-            "/api/v1/enterprises?limit=100"]
+    urls = [
+        "/enterprises/",
+        "/enterprises/?sector=industrial_trade&q=青海",
+        "/api/v1/enterprises?limit=100",
+    ]
     few = [_list_queries(client, u) for u in urls]
     Enterprise.objects.bulk_create(
-        Enterprise(ref=f"N{i}", name=f"青海企业{i}", uscc=make_uscc(1000 + i),
-                   sector="industrial_trade", region=world.village1 if i % 2 else world.village2)
+        Enterprise(
+            ref=f"N{i}",
+            name=f"青海企业{i}",
+            uscc=make_uscc(1000 + i),
+            sector="industrial_trade",
+            region=world.village1 if i % 2 else world.village2,
+        )
         for i in range(300)
     )
     many = [_list_queries(client, u) for u in urls]

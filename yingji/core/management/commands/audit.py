@@ -13,8 +13,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts) -> None:
         total = AuditEntry.objects.count()
-        with tqdm(total=total, desc="verifying", unit=" entries",
-                  disable=opts["verbosity"] == 0, file=self.stderr) as bar:
+        with tqdm(
+            total=total,
+            desc="verifying",
+            unit=" entries",
+            disable=opts["verbosity"] == 0,
+            file=self.stderr,
+        ) as bar:
             result = audit.verify(progress=bar.update)
         if result.ok:
             self.stdout.write(f"audit chain intact: {result.checked} entries")

@@ -23,7 +23,8 @@ class Command(BaseCommand):
         if not opts["file"].lower().endswith((".jsonl", ".xlsx")):
             raise CommandError("the file name must end in .jsonl or .xlsx")
         user = resolve_actor(opts["user"])
-        with tqdm(desc="exporting", unit=" rec", disable=opts["verbosity"] == 0,
-                  file=self.stderr) as bar:
+        with tqdm(
+            desc="exporting", unit=" rec", disable=opts["verbosity"] == 0, file=self.stderr
+        ) as bar:
             n = export_file(opts["file"], types=types, user=user, progress=bar.update)
         self.stdout.write(f"exported {n} records to {opts['file']}")

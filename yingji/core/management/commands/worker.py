@@ -8,8 +8,9 @@ class Command(BaseCommand):
     help = "Run the background worker (notifications, imports, …) on the database queue."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--batch", action="store_true",
-                            help="process everything due, then exit")
+        parser.add_argument(
+            "--batch", action="store_true", help="process everything due, then exit"
+        )
         parser.add_argument("--interval", type=float, default=1.0)
 
     def handle(self, *args, **opts) -> None:

@@ -1,6 +1,4 @@
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,7 +28,7 @@ class Command(BaseCommand):
         self.build(opts["seed"], quiet=opts["verbosity"] == 0)
         self.print_logins()
         if not opts["no_serve"]:
-            self.serve(opts["addr"])
+            call_command("serve", opts["addr"])
 
     def build(self, seed: int, quiet: bool = False) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -40,12 +38,15 @@ class Command(BaseCommand):
                     fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
             def bar(phase, total):
-                return tqdm(total=total, desc=f"demo: {phase}", unit=" rec", disable=quiet,
-                            file=self.stderr)
+                return tqdm(
+                    total=total, desc=f"demo: {phase}", unit=" rec", disable=quiet, file=self.stderr
+                )
 
             result = import_file(path, actor=None, progress_factory=bar)
-        self.stdout.write(f"district: {result.records} records "
-                          f"({result.created} created, {result.updated} updated)")
+        self.stdout.write(
+            f"district: {result.records} records "
+            f"({result.created} created, {result.updated} updated)"
+        )
         departments = []
         for order, (name, duties) in enumerate(district.DEPARTMENTS):
             dept, _ = Department.objects.get_or_create(
@@ -57,8 +58,12 @@ class Command(BaseCommand):
             if User.objects.filter(username=username).exists():
                 continue
             user = core_services.create_user(
-                by=None, username=username, password=district.DEMO_PASSWORD, role=role,
-                full_name=full_name, email=f"{username}@demo.invalid",
+                by=None,
+                username=username,
+                password=district.DEMO_PASSWORD,
+                role=role,
+                full_name=full_name,
+                email=f"{username}@demo.invalid",
                 region=Region.objects.get(ref=region_ref) if region_ref else None,
                 department=departments[dept] if dept is not None else None,
                 is_staff=role == "admin",
@@ -68,7 +73,7 @@ class Command(BaseCommand):
                 ent_services.link_account(user, ent, by=None)
 
     def print_logins(self) -> None:
-        self.stdout.write("\nDemo logins (password for all: %s)" % district.DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {district.DEMO_PASSWORD})")
         for username, role, full_name, _dept, region in district.USERS:
             scope = f" — {Region.objects.get(ref=region).name}" if region else ""
             if role == "enterprise":
@@ -76,12 +81,3 @@ class Command(BaseCommand):
                 scope = f" — {acct.name}" if acct else ""
             self.stdout.write(f"  {username:<11} {role:<16} {full_name}{scope}")
         self.stdout.write("")
-
-    def serve(self, addr: str) -> None:
-        self.stdout.write(f"Serving on http://{addr}/ (worker started alongside; Ctrl-C stops)")
-        worker = subprocess.Popen([sys.executable, "-m", "yingji.cli", "worker"])
-        try:
-            call_command("runserver", addr, use_reloader=False)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=10)
