@@ -39,6 +39,19 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def pytest_terminal_summary(terminalreporter):
+    """One line on the browser tests, so a CI log shows they ran (and where the shots are)."""
+    counts = {}
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        reports = terminalreporter.stats.get(outcome, [])
+        n = len({r.nodeid for r in reports if "browser" in getattr(r, "keywords", {})})
+        if n:
+            counts[outcome] = n
+    if counts:
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        terminalreporter.write_line(f"browser tests: {summary}; screenshots in {ARTIFACTS}/")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole session."""

@@ -33,17 +33,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
+# Domain apps add panels to the home page (core imports no domain app): callables taking
+# the user and returning (template name, context) or None.
+HOME_PANELS: list = []
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from django.apps import apps
-
-    ctx = {"notifications": request.user.notifications.filter(channel="inapp")[:5]}
-    # The registry summary is drawn from whichever domains are installed.
-    if apps.is_installed("yingji.enterprises"):
-        from yingji.enterprises.views import summary
-
-        ctx["enterprise_summary"] = summary(request.user)
-    return render(request, "core/home.html", ctx)
+    panels = [p for p in (panel(request.user) for panel in HOME_PANELS) if p is not None]
+    notifications = request.user.notifications.filter(channel="inapp")[:5]
+    return render(request, "core/home.html", {"panels": panels, "notifications": notifications})
 
 
 @capability_required("region.view")

@@ -8,4 +8,8 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("Enterprises")
 
     def ready(self) -> None:
+        from yingji.core.views import HOME_PANELS
         from yingji.enterprises import interchange  # noqa: F401  (registers `enterprise`)
+        from yingji.enterprises.views import home_panel
+
+        HOME_PANELS.append(home_panel)

@@ -22,12 +22,12 @@ from yingji.enterprises.models import Enterprise, Sector
 PAGE_SIZE = 25
 
 
-def summary(user) -> dict:
+def home_panel(user) -> tuple[str, dict]:
     """Counts for the home page, inside the user's scope."""
     qs = Enterprise.objects.visible_to(user).filter(status=Enterprise.Status.ACTIVE)
     by_sector = dict(qs.values_list("sector").annotate(n=Count("pk")).order_by())
     labels = dict(Sector.choices)
-    return {
+    return "enterprises/_home_panel.html", {
         "total": sum(by_sector.values()),
         "by_sector": [(key, labels[key], by_sector.get(key, 0)) for key in Sector.values],
     }

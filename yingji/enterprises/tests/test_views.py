@@ -178,3 +178,10 @@ def test_exports_hold_the_filtered_scope(world, login):
     rows = list(wb["enterprise"].iter_rows(values_only=True))
     assert rows[0][:3] == ("ref", "name", "uscc")
     assert [r[0] for r in rows[1:]] == ["E-A"]
+
+
+def test_the_home_page_counts_enterprises_in_scope(world, login):
+    response = login(world.town_officer).get("/")
+    ((_template, panel),) = response.context["panels"]
+    assert panel["total"] == 1
+    assert dict((k, n) for k, _label, n in panel["by_sector"])["industrial_trade"] == 1
