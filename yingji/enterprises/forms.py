@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingji.core.models import Region
 from yingji.enterprises.models import Enterprise, Feature, RiskGrade, Sector
+from yingji.enterprises.services import EDITABLE
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -30,18 +31,8 @@ class EnterpriseForm(forms.ModelForm):
 
     class Meta:
         model = Enterprise
-        fields = [
-            "name",
-            "uscc",
-            "sector",
-            "region",
-            "address",
-            "risk_grade",
-            "status",
-            "standardized",
-            "contact_name",
-            "contact_phone",
-        ]
+        # The service's list is the one truth; risk features have their own form field.
+        fields = [f for f in EDITABLE if f != "feature_list"]
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -63,7 +54,7 @@ class EnterpriseForm(forms.ModelForm):
         pass
 
     def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "feature_list"]}
+        return {name: self.cleaned_data[name] for name in EDITABLE}
 
 
 class EnterpriseFilterForm(forms.Form):
