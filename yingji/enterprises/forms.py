@@ -39,6 +39,7 @@ class EnterpriseForm(forms.ModelForm):
         self.fields["region"] = RegionChoiceField(
             queryset=place_choices(user), label=_("Town / village")
         )
+        self.order_fields(["name", "uscc", "sector", "feature_list"])
         if self.instance.pk:
             self.fields["feature_list"].initial = self.instance.feature_list
         self.fields["uscc"].widget.attrs.update(
