@@ -36,7 +36,7 @@ bench: $(STAMP)
 	bash scripts/bench.sh
 
 messages: $(STAMP)
-	cd yingji && ../$(BIN)/yingji makemessages -l zh_Hans --no-obsolete && ../$(BIN)/yingji compilemessages -l zh_Hans
+	cd yingji && ../$(BIN)/yingji makemessages -l zh_Hans --no-obsolete --ignore "*/tests/*" --ignore "migrations/*" --ignore "static/*" && ../$(BIN)/yingji compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -199,6 +199,16 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
 
+    NOTES = {
+        "attachment": _("file uploaded"),
+        "import": _("bulk import"),
+        "account linked": _("account linked"),
+    }
+
+    @property
+    def note_display(self) -> str:
+        return self.NOTES.get(self.note, self.note)
+
     def changes(self) -> list[tuple[str, object, object]]:
         """Fields whose values differ between before and after."""
         before, after = self.before or {}, self.after or {}

@@ -123,5 +123,20 @@ def import_detail(request: HttpRequest, pk) -> HttpResponse:
     return render(request, template, {"job": job, "progress": get_progress(job.pk)})
 
 
-def history_context(obj) -> list[AuditEntry]:
-    return list(audit.history(obj).order_by("-seq")[:100])
+def history_context(obj) -> list[dict]:
+    """The record's latest audit entries, with field names and choice codes made readable."""
+    labels, choices = {}, {}
+    for field in obj._meta.concrete_fields:
+        labels[field.attname] = field.verbose_name
+        if field.choices:
+            choices[field.attname] = dict(field.choices)
+    rows = []
+    for entry in audit.history(obj).order_by("-seq")[:100]:
+        changes = [
+            (labels.get(name, name), choices.get(name, {}).get(old, old),
+             choices.get(name, {}).get(new, new))
+            for name, old, new in entry.changes()
+            if name != "updated_at"
+        ]
+        rows.append({"entry": entry, "changes": changes})
+    return rows
