@@ -6,10 +6,8 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yingji.settings")
-    from django.conf import settings
     from django.core.management import execute_from_command_line
 
-    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     execute_from_command_line(sys.argv)
 
 

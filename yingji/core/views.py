@@ -133,8 +133,12 @@ def history_context(obj) -> list[dict]:
     rows = []
     for entry in audit.history(obj).order_by("-seq")[:100]:
         changes = [
-            (labels.get(name, name), choices.get(name, {}).get(old, old),
-             choices.get(name, {}).get(new, new))
+            (
+                name,
+                labels.get(name, name),
+                choices.get(name, {}).get(old, old),
+                choices.get(name, {}).get(new, new),
+            )
             for name, old, new in entry.changes()
             if name != "updated_at"
         ]

@@ -185,3 +185,9 @@ def test_the_home_page_counts_enterprises_in_scope(world, login):
     ((_template, panel),) = response.context["panels"]
     assert panel["total"] == 1
     assert dict((k, n) for k, _label, n in panel["by_sector"])["industrial_trade"] == 1
+
+
+def test_out_of_scope_pages_answer_with_the_site_404_in_chinese(world, login):
+    response = login(world.town_officer).get(f"/enterprises/{world.ent_b.pk}/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
