@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "yingji.core",
     "yingji.enterprises",
+    "yingji.inspections",
+    "yingji.hazards",
     "yingji.api",
     "yingji.demo",
 ]

@@ -196,3 +196,32 @@ def verify(progress=None) -> VerifyResult:
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         return VerifyResult(False, checked, expected_seq, "truncated")
     return VerifyResult(True, checked)
+
+
+class tracking:  # noqa: N801  (used as a context manager, reads like a statement)
+    """Audit an update made inside the block: `with audit.tracking(obj, actor=u): obj.x = 1`.
+
+    The caller saves the object inside the block; the entry is appended on a clean exit.
+    """
+
+    def __init__(self, obj: models.Model, *, actor, note: str = "") -> None:
+        self.obj, self.actor, self.note = obj, actor, note
+
+    def __enter__(self) -> models.Model:
+        self.before = snapshot(self.obj)
+        return self.obj
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            record(
+                "update",
+                self.obj,
+                actor=self.actor,
+                before=self.before,
+                after=snapshot(self.obj),
+                note=self.note,
+            )
+
+
+def created(obj: models.Model, *, actor, note: str = "") -> AuditEntry:
+    return record("create", obj, actor=actor, after=snapshot(obj), note=note)

@@ -3,6 +3,9 @@ from django.core.management.base import BaseCommand
 
 from yingji.core.notify import deliver_outbox
 
+# Tasks that keep themselves scheduled (daily reminders…); apps add theirs in ready().
+STARTUP_TASKS: list = []
+
 
 class Command(BaseCommand):
     help = "Run the background worker (notifications, imports, …) on the database queue."
@@ -16,6 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         # Rows left pending by a stopped worker (or a lost wake-up) are picked up on start.
         deliver_outbox.enqueue()
+        for startup in STARTUP_TASKS:
+            startup()
         args = ["--interval", str(opts["interval"]), "--no-startup-delay"]
         if opts["batch"]:
             args.append("--batch")
