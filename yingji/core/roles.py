@@ -43,4 +43,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "region.view": frozenset(Role.values) - {Role.ENTERPRISE, Role.EXPERT},
     "audit.view": frozenset({Role.LEADER, Role.ADMIN, Role.LEGAL}),
     "token.manage": frozenset(Role.values),
+    "inspection.view": frozenset(Role.values),
+    "inspection.plan": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    "inspection.self": frozenset({Role.ENTERPRISE}),
+    "plan.view": frozenset(Role.values) - {Role.ENTERPRISE, Role.EXPERT},
+    "draw.view": DISTRICT_WIDE,
+    "hazard.view": frozenset(Role.values),
+    "hazard.act": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    "hazard.board": frozenset(
+        {Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER, Role.VILLAGE_OFFICER}
+    ),
 }

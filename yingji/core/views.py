@@ -123,6 +123,10 @@ def import_detail(request: HttpRequest, pk) -> HttpResponse:
     return render(request, template, {"job": job, "progress": get_progress(job.pk)})
 
 
+def _readable(names: dict, value):
+    return names.get(value, value) if isinstance(value, str | int) else value
+
+
 def history_context(obj) -> list[dict]:
     """The record's latest audit entries, with field names and choice codes made readable."""
     labels, choices = {}, {}
@@ -132,15 +136,13 @@ def history_context(obj) -> list[dict]:
             choices[field.attname] = dict(field.choices)
     rows = []
     for entry in audit.history(obj).order_by("-seq")[:100]:
-        changes = [
-            (
-                name,
-                labels.get(name, name),
-                choices.get(name, {}).get(old, old),
-                choices.get(name, {}).get(new, new),
+        changes = []
+        for name, old, new in entry.changes():
+            if name == "updated_at":
+                continue
+            names = choices.get(name, {})
+            changes.append(
+                (name, labels.get(name, name), _readable(names, old), _readable(names, new))
             )
-            for name, old, new in entry.changes()
-            if name != "updated_at"
-        ]
         rows.append({"entry": entry, "changes": changes})
     return rows

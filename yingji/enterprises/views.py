@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from yingji.core import attachments
 from yingji.core.access import capability_required, get_visible
+from yingji.core.actions import perform
 from yingji.core.forms import UploadForm
 from yingji.core.interchange import REGISTRY, jsonl_lines, write_xlsx
 from yingji.core.views import history_context
@@ -20,6 +21,9 @@ from yingji.enterprises.forms import EnterpriseFilterForm, EnterpriseForm
 from yingji.enterprises.models import Enterprise, Sector
 
 PAGE_SIZE = 25
+# Apps that build on the registry (inspections, hazards…) add panels to an enterprise's page:
+# callables (request, enterprise) → (template, context) or None.
+DETAIL_PANELS: list = []
 
 
 def home_panel(user) -> tuple[str, dict]:
@@ -88,24 +92,22 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "upload_form": UploadForm(),
         "can_edit": Enterprise.objects.editable_by(request.user).filter(pk=pk).exists(),
         "can_upload": request.user.can("attachment.upload"),
+        "panels": [p for p in (panel(request, ent) for panel in DETAIL_PANELS) if p is not None],
     }
     return render(request, "enterprises/detail.html", ctx)
 
 
 def _save(request: HttpRequest, form: EnterpriseForm, ent: Enterprise | None):
     """Run the service and map its field errors back onto the form."""
-    try:
-        if ent is None:
-            return services.create_enterprise(by=request.user, **form.values())
-        return services.update_enterprise(ent, by=request.user, **form.values())
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            if field == "features":
-                target = "feature_list"
-            for error in errors:
-                form.add_error(target, error)
-        return None
+    if ent is None:
+        return perform(
+            request, lambda: services.create_enterprise(by=request.user, **form.values()), form=form
+        )
+    return perform(
+        request,
+        lambda: services.update_enterprise(ent, by=request.user, **form.values()),
+        form=form,
+    )
 
 
 @capability_required("enterprise.edit")

@@ -13,3 +13,10 @@ class HazardsConfig(AppConfig):
         from yingji.hazards.services import ensure_reminders_scheduled
 
         STARTUP_TASKS.append(ensure_reminders_scheduled)
+
+        from yingji.enterprises.views import DETAIL_PANELS
+        from yingji.hazards.views import enterprise_panel, inspection_panel
+        from yingji.inspections import views as inspection_views
+
+        inspection_views.DETAIL_PANELS.append(inspection_panel)
+        DETAIL_PANELS.append(enterprise_panel)

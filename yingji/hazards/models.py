@@ -170,6 +170,21 @@ class Hazard(models.Model):
         )
 
 
+class ThroughHazardQuerySet(models.QuerySet):
+    """Orders and re-inspections are visible to whoever may see their hazards."""
+
+    hazard_path = "hazards"
+
+    def visible_to(self, user):
+        return self.filter(
+            **{f"{self.hazard_path}__in": Hazard.objects.visible_to(user)}
+        ).distinct()
+
+
+class ReinspectionQuerySet(ThroughHazardQuerySet):
+    hazard_path = "hazard"
+
+
 class RectificationOrder(models.Model):
     """责令限期整改指令书: one numbered order covering one or more hazards."""
 
@@ -185,6 +200,8 @@ class RectificationOrder(models.Model):
     )
     requirements = models.TextField(_("requirements"), blank=True)
 
+    objects = ThroughHazardQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("rectification order")
         verbose_name_plural = _("rectification orders")
@@ -192,11 +209,6 @@ class RectificationOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class EvidenceQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "EvidenceQuerySet":
-        return self.filter(hazard__in=Hazard.objects.visible_to(user))
 
 
 class Evidence(models.Model):
@@ -209,7 +221,7 @@ class Evidence(models.Model):
     )
     submitted_at = models.DateTimeField(default=timezone.now)
 
-    objects = EvidenceQuerySet.as_manager()
+    objects = ReinspectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rectification evidence")
@@ -232,6 +244,8 @@ class Reinspection(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = ReinspectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("re-inspection")

@@ -8,4 +8,8 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("Inspections")
 
     def ready(self) -> None:
+        from yingji.enterprises.views import DETAIL_PANELS
         from yingji.inspections import interchange  # noqa: F401  (registers `inspection`)
+        from yingji.inspections.views import enterprise_panel
+
+        DETAIL_PANELS.append(enterprise_panel)
