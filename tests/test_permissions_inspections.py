@@ -20,11 +20,13 @@ def ids(world):
     today = timezone.localdate()
     insp = services.schedule_inspection(by=world.inspector, enterprise=world.ent_a, date=today)
     services.start_inspection(insp, by=world.inspector)
-    hazard = hazard_services.report_hazard(by=world.inspector, enterprise=world.ent_a,
-                                           inspection=insp, found_on=today, description="x")
+    hazard = hazard_services.report_hazard(
+        by=world.inspector, enterprise=world.ent_a, inspection=insp, found_on=today, description="x"
+    )
     services.complete_inspection(insp, by=world.inspector)
-    order = hazard_services.issue_order([hazard], by=world.inspector,
-                                        deadline=today + datetime.timedelta(days=5))
+    order = hazard_services.issue_order(
+        [hazard], by=world.inspector, deadline=today + datetime.timedelta(days=5)
+    )
     plan = services.create_plan(by=world.leader, year=today.year, title="计划")
     return {"insp": insp.pk, "hazard": hazard.pk, "order": order.pk, "plan": plan.pk}
 
@@ -69,15 +71,17 @@ def test_only_the_inspection_team_may_act_on_it(world, ids, client, role):
     assert response.status_code == expected
     if role in team:  # the page shows why the service refused
         assert [str(m) for m in response.context["messages"]] == [
-            gettext("Only a planned inspection can be started.")]
+            gettext("Only a planned inspection can be started.")
+        ]
     # Even the team cannot restart a completed inspection: the service refuses.
     assert world.ent_a.inspections.get().status == "completed"
 
 
 def test_an_expert_sees_only_the_inspections_assigned(world, client):
     today = timezone.localdate()
-    assigned = services.schedule_inspection(by=world.inspector, enterprise=world.ent_b,
-                                            date=today, experts=[world.expert])
+    assigned = services.schedule_inspection(
+        by=world.inspector, enterprise=world.ent_b, date=today, experts=[world.expert]
+    )
     other = services.schedule_inspection(by=world.inspector, enterprise=world.ent_a, date=today)
     client.force_login(world.expert)
     assert client.get(f"/inspections/{assigned.pk}/").status_code == 200
@@ -86,8 +90,9 @@ def test_an_expert_sees_only_the_inspections_assigned(world, client):
 
 
 def test_public_draw_results_need_no_login(world, client):
-    draw = services.prepare_draw(by=world.leader, title="抽查", year=2026, n=1,
-                                 pool=[world.inspector, world.leader], per_enterprise=1)
+    draw = services.prepare_draw(
+        by=world.leader, title="抽查", year=2026, n=1, pool=[world.inspector], per_enterprise=1
+    )
     assert client.get("/public/draws/").status_code == 200
     assert client.get(f"/public/draws/{draw.pk}.json").status_code == 404  # not yet published
     draw = services.publish_draw(draw, by=world.leader, seed="abc")

@@ -6,6 +6,8 @@ from ninja import NinjaAPI
 from yingji.api.auth import ActiveSessionAuth, TokenAuth
 from yingji.core.api import router as core_router
 from yingji.enterprises.api import router as enterprise_router
+from yingji.hazards.api import router as hazard_router
+from yingji.inspections.api import router as inspection_router
 
 api = NinjaAPI(
     title="yingji API",
@@ -32,3 +34,5 @@ def permission_denied(request, exc):
 
 api.add_router("/", core_router)
 api.add_router("/enterprises", enterprise_router)
+api.add_router("/", inspection_router)
+api.add_router("/hazards", hazard_router)

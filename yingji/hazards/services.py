@@ -21,6 +21,10 @@ STAFF_ACTORS = {Role.LEADER, Role.INSPECTOR, Role.ADMIN}
 REMIND_DAYS_BEFORE = 3
 
 
+def _is_staff(user) -> bool:
+    return user.is_active and user.role in STAFF_ACTORS
+
+
 def _enterprise_users(enterprise: Enterprise):
     return [a.user for a in enterprise.accounts.select_related("user") if a.user.is_active]
 
@@ -63,9 +67,11 @@ def report_hazard(
         raise PermissionDenied
     errors = {}
     if found_on > timezone.localdate():
-        errors["found_on"] = _("The date found cannot be in the future.")
+        errors.setdefault("found_on", []).append(_("The date found cannot be in the future."))
     if inspection is not None and found_on < inspection.date:
-        errors["found_on"] = _("The date found cannot be before the inspection.")
+        errors.setdefault("found_on", []).append(
+            _("The date found cannot be before the inspection.")
+        )
     if errors:
         raise ValidationError(errors)
     hazard = Hazard(
@@ -109,7 +115,7 @@ def issue_order(
     issued_on: datetime.date | None = None,
 ) -> RectificationOrder:
     """Order rectification by a deadline (责令限期整改指令书); the hazards become open."""
-    if by.role not in STAFF_ACTORS:
+    if not _is_staff(by):
         raise PermissionDenied
     issued_on = issued_on or timezone.localdate()
     hazards = list(
@@ -125,22 +131,25 @@ def issue_order(
         raise ValidationError(
             {"hazards": _("An order can only be issued for newly found hazards.")}
         )
-    if deadline < max(h.found_on for h in hazards) or deadline < issued_on:
-        raise ValidationError(
-            {
-                "deadline": _(
-                    "The deadline cannot be before the hazard was "
-                    "found or before the order is issued."
-                )
-            }
+    found = max(h.found_on for h in hazards)
+    errors = {}
+    if issued_on > timezone.localdate() or issued_on < found:
+        errors["issued_on"] = _("The order date must lie between the finding and today.")
+    if deadline < found or deadline < issued_on:
+        errors["deadline"] = _(
+            "The deadline cannot be before the hazard was found or before the order is issued."
         )
+    if errors:
+        raise ValidationError(errors)
     enterprise = hazards[0].enterprise
     number = issue_number(
         "rectification_order", issued_on.year, by=by, subject=enterprise.name
     ).text
+    # The order names the inspection only when every hazard on it came from that one visit.
+    visits = {h.inspection_id for h in hazards}
     order = RectificationOrder(
         enterprise=enterprise,
-        inspection=hazards[0].inspection,
+        inspection=hazards[0].inspection if len(visits) == 1 else None,
         number=number,
         issued_on=issued_on,
         deadline=deadline,
@@ -168,7 +177,7 @@ def issue_order(
 def submit_evidence(hazard: Hazard, *, by, note: str, files=()) -> Evidence:
     """The enterprise shows the hazard is fixed; the inspector re-inspects next."""
     hazard = Hazard.objects.select_for_update().select_related("enterprise").get(pk=hazard.pk)
-    if not (_own_enterprise(by, hazard.enterprise) or by.role in STAFF_ACTORS):
+    if not (_own_enterprise(by, hazard.enterprise) or _is_staff(by)):
         raise PermissionDenied
     if hazard.status != Hazard.Status.OPEN:
         raise ValidationError(_("Evidence can be submitted while the hazard is being rectified."))
@@ -202,7 +211,7 @@ def reinspect(
     new_deadline: datetime.date | None = None,
 ) -> Reinspection:
     """复查: pass closes the hazard (销号); fail reopens it with a new deadline."""
-    if by.role not in STAFF_ACTORS:
+    if not _is_staff(by):
         raise PermissionDenied
     hazard = Hazard.objects.select_for_update().select_related("enterprise").get(pk=hazard.pk)
     date = date or timezone.localdate()
@@ -215,8 +224,13 @@ def reinspect(
         errors["date"] = _("The date must lie between the finding and today.")
     if passed and hazard.level == Hazard.Level.MAJOR and hazard.signed_off_at is None:
         errors["passed"] = _("A major hazard can only be closed after a leader has signed it off.")
-    if not passed and (new_deadline is None or new_deadline <= date):
-        errors["new_deadline"] = _("A failed re-inspection needs a new deadline after today.")
+    if not passed and (
+        new_deadline is None or new_deadline <= date or new_deadline < timezone.localdate()
+    ):
+        errors["new_deadline"] = _(
+            "A failed re-inspection needs a new deadline after the re-inspection date, "
+            "not in the past."
+        )
     if errors:
         raise ValidationError(errors)
     number = issue_number(
@@ -251,7 +265,7 @@ def reinspect(
 @transaction.atomic
 def sign_off_major(hazard: Hazard, *, by) -> Hazard:
     """A leader signs off a major hazard, which puts it under listed supervision (挂牌督办)."""
-    if by.role != Role.LEADER:
+    if not by.is_active or by.role != Role.LEADER:
         raise PermissionDenied
     hazard = Hazard.objects.select_for_update().get(pk=hazard.pk)
     if hazard.level != Hazard.Level.MAJOR:

@@ -122,7 +122,12 @@ class PlanTarget(Scope):
         qs = self.enterprises().annotate(
             n=Count(
                 "inspections",
-                filter=Q(inspections__status="completed", inspections__date__year=year),
+                filter=Q(
+                    inspections__status="completed",
+                    inspections__date__year=year,
+                    # The bureau's own visits count; an enterprise checking itself does not.
+                    inspections__self_inspection=False,
+                ),
             )
         )
         total = qs.count()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from yingji.core import audit
 from yingji.core.numbering import issue_number
 from yingji.core.roles import Role
-from yingji.enterprises.models import Enterprise
+from yingji.enterprises.models import Enterprise, Feature, RiskGrade, Sector
 from yingji.inspections.models import (
     Campaign,
     ChecklistTemplate,
@@ -173,6 +173,13 @@ def prepare_draw(
             pk__in=[u.pk for u in pool], role=Role.INSPECTOR, is_active=True
         )
     )
+    if len(inspectors) != len({u.pk for u in pool}):
+        raise ValidationError({"pool": _("The pool may only hold active inspectors.")})
+    allowed = {"sector": Sector.values, "feature": Feature.values, "risk_grade": RiskGrade.values}
+    given = {"sector": sector, "feature": feature, "risk_grade": risk_grade}
+    bad = {k: v for k, v in given.items() if v and v not in allowed[k]}
+    if bad:
+        raise ValidationError({k: _("Unknown value “%(v)s”.") % {"v": v} for k, v in bad.items()})
     usernames = sorted(u.username for u in inspectors)
     conflicts: dict[str, list[str]] = {}
     for username, ref in InspectorConflict.objects.filter(
@@ -236,6 +243,22 @@ def execute_draw(draw: Draw, *, by, date: datetime.date | None = None) -> Draw:
         raise ValidationError(_("Only a draw with published inputs can be drawn, and only once."))
     if draw.inputs().digest() != draw.inputs_digest:
         raise ValidationError(_("The draw's inputs no longer match what was published."))
+    declared = {
+        (u, ref)
+        for u, ref in InspectorConflict.objects.filter(
+            inspector__username__in=draw.pool, enterprise__ref__in=draw.candidates
+        ).values_list("inspector__username", "enterprise__ref")
+    }
+    frozen = {(u, ref) for u, refs in draw.conflicts.items() for ref in refs}
+    if declared - frozen:
+        # The frozen inputs stay as published (so they can be verified); a redraw takes the
+        # new conflict in.
+        raise ValidationError(
+            _(
+                "A conflict of interest was declared after the inputs were published; "
+                "prepare a redraw with that reason."
+            )
+        )
     try:
         result = drawlib.run(draw.inputs())
     except drawlib.DrawError as exc:
@@ -250,6 +273,7 @@ def execute_draw(draw: Draw, *, by, date: datetime.date | None = None) -> Draw:
             mode=Mode.DOUBLE_RANDOM,
             draw=draw,
             created_by=by,
+            checklist=default_checklist(enterprises[ref]),
             inspector_names="、".join(users[u].full_name or u for u in usernames),
         )
         insp.inspectors.set([users[u] for u in usernames])
@@ -267,7 +291,10 @@ def verify_draw(draw: Draw) -> tuple[bool, str]:
         return False, "not drawn"
     if draw.inputs().digest() != draw.inputs_digest:
         return False, "inputs changed since publication"
-    again = [[ref, users] for ref, users in drawlib.run(draw.inputs())]
+    try:
+        again = [[ref, users] for ref, users in drawlib.run(draw.inputs())]
+    except drawlib.DrawError as exc:
+        return False, f"the inputs cannot be drawn: {exc}"
     if again != draw.result:
         return False, "result differs from the recomputation"
     return True, "ok"
@@ -308,6 +335,8 @@ def schedule_inspection(
         raise ValidationError({"inspectors": _("Only inspectors and leaders can inspect.")})
     if any(u.role != Role.EXPERT for u in experts):
         raise ValidationError({"experts": _("Only experts can be invited as experts.")})
+    if not (onsite or ledger):
+        raise ValidationError({"onsite": _("Choose at least one method.")})
     if mode == Mode.CAMPAIGN and campaign is None:
         raise ValidationError({"campaign": _("Choose the campaign.")})
     if checklist is None:
@@ -407,6 +436,10 @@ def record_answers(
                 % {"x": ", ".join(sorted(bad))}
             }
         )
+    if not (
+        (insp.onsite if onsite is None else onsite) or (insp.ledger if ledger is None else ledger)
+    ):
+        raise ValidationError({"onsite": _("Choose at least one method.")})
     with audit.tracking(insp, actor=by):
         insp.answers = {**insp.answers, **answers}
         if summary is not None:
@@ -415,8 +448,6 @@ def record_answers(
             insp.onsite = onsite
         if ledger is not None:
             insp.ledger = ledger
-        if not (insp.onsite or insp.ledger):
-            raise ValidationError({"onsite": _("Choose at least one method.")})
         insp.save(update_fields=["answers", "summary", "onsite", "ledger"])
     return insp
 
