@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "yingji.enterprises",
     "yingji.inspections",
     "yingji.hazards",
+    "yingji.enforcement",
     "yingji.api",
     "yingji.demo",
 ]

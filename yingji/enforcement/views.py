@@ -1,0 +1,2 @@
+def enterprise_panel(request, enterprise):
+    return None
