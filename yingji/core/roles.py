@@ -50,6 +50,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "draw.view": DISTRICT_WIDE,
     "hazard.view": frozenset(Role.values),
     "hazard.act": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    "enforcement.view": frozenset(Role.values) - {Role.EXPERT},
+    "enforcement.act": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
     "hazard.board": frozenset(
         {Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER, Role.VILLAGE_OFFICER}
     ),

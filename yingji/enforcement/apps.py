@@ -13,3 +13,8 @@ class EnforcementConfig(AppConfig):
         from yingji.enterprises.views import DETAIL_PANELS
 
         DETAIL_PANELS.append(enterprise_panel)
+
+        from yingji.enforcement.views import hazard_panel
+        from yingji.hazards import views as hazard_views
+
+        hazard_views.DETAIL_PANELS.append(hazard_panel)

@@ -27,6 +27,9 @@ from yingji.inspections.models import Inspection
 from yingji.inspections.services import _is_inspector_of
 
 PAGE_SIZE = 25
+# Apps built on hazards (enforcement) add panels to a hazard's page:
+# callables (request, hazard) → (template, context) or None.
+DETAIL_PANELS: list = []
 
 
 def _form_errors_as_messages(request, form) -> None:
@@ -143,6 +146,7 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and hazard.level == Hazard.Level.MAJOR
         and hazard.signed_off_at is None,
         "history": history_context(hazard),
+        "panels": [p for p in (panel(request, hazard) for panel in DETAIL_PANELS) if p],
     }
     return render(request, "hazards/detail.html", ctx)
 
