@@ -100,11 +100,13 @@ def viewport() -> dict:
 
 
 @pytest.fixture
-def page(request, browser, live_server, artifacts, viewport):
-    """A fresh browser context (no cookies) with a Chinese-speaking browser at `viewport`.
+def shots():
+    """The test's screenshot counter, shared by all its pages so the files sort in step order."""
+    return iter(range(1, 100))
 
-    The page gets `.url_for(path)`, `.shot(name)` (numbered screenshot in the test's artifact
-    directory) and `.js_errors` (uncaught exceptions in the page; the test fails if any)."""
+
+def _new_page(browser, live_server, artifacts, viewport, shots, persona=""):
+    """A fresh browser context (no cookies) with a Chinese-speaking browser at `viewport`."""
     phone = viewport["width"] < 600
     context = browser.new_context(
         viewport=viewport,
@@ -116,26 +118,82 @@ def page(request, browser, live_server, artifacts, viewport):
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    shots = iter(range(1, 100))
+    prefix = f"{persona}-" if persona else ""
+    page.persona = persona
     page.js_errors = []
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
     page.url_for = lambda path: live_server.url + path
     page.shot = lambda name: page.screenshot(
-        path=artifacts / f"{next(shots):02d}-{name}.png", full_page=True
+        path=artifacts / f"{next(shots):02d}-{prefix}{name}.png", full_page=True
     )
-    yield page
+    return page
+
+
+def _save_failure(page, artifacts, suffix="") -> None:
+    try:
+        page.screenshot(path=artifacts / f"FAILED{suffix}.png", full_page=True)
+        (artifacts / f"FAILED{suffix}.html").write_text(page.content(), encoding="utf-8")
+        print(f"\nbrowser: {page.url}; screenshot in {artifacts / f'FAILED{suffix}.png'}")
+    except Exception as exc:  # the page itself may be what broke
+        print(f"\nbrowser: could not save a screenshot: {exc}")
+
+
+def _failed(request) -> bool:
     report = getattr(request.node, "rep_call", None)
-    failed = report is not None and report.failed
+    return report is not None and report.failed
+
+
+@pytest.fixture
+def page(request, browser, live_server, artifacts, viewport, shots):
+    """A fresh browser context (no cookies) with a Chinese-speaking browser at `viewport`.
+
+    The page gets `.url_for(path)`, `.shot(name)` (numbered screenshot in the test's artifact
+    directory) and `.js_errors` (uncaught exceptions in the page; the test fails if any)."""
+    page = _new_page(browser, live_server, artifacts, viewport, shots)
+    yield page
+    failed = _failed(request)
     if failed:
-        try:
-            page.screenshot(path=artifacts / "FAILED.png", full_page=True)
-            (artifacts / "FAILED.html").write_text(page.content(), encoding="utf-8")
-            print(f"\nbrowser: {page.url}; screenshot in {artifacts / 'FAILED.png'}")
-        except Exception as exc:  # the page itself may be what broke
-            print(f"\nbrowser: could not save a screenshot: {exc}")
-    context.close()
+        _save_failure(page, artifacts)
+    page.context.close()
     if not failed:
         assert not page.js_errors, f"JavaScript errors on the page: {page.js_errors}"
+
+
+@pytest.fixture
+def open_page(request, browser, live_server, artifacts, shots):
+    """open_page(persona, viewport=DESKTOP): another signed-out browser (its own context, so
+    its own cookies) for tests where several people take turns; screenshots are named
+    NN-<persona>-<step>.png, and a failure saves FAILED-<persona>.png for every open page."""
+    pages = []
+
+    def _open(persona: str, viewport: dict = DESKTOP):
+        page = _new_page(browser, live_server, artifacts, viewport, shots, persona)
+        pages.append(page)
+        return page
+
+    yield _open
+    failed = _failed(request)
+    for p in pages:
+        if failed:
+            _save_failure(p, artifacts, f"-{p.persona}")
+        p.context.close()
+    if not failed:
+        errors = {p.persona: p.js_errors for p in pages if p.js_errors}
+        assert not errors, f"JavaScript errors on the pages: {errors}"
+
+
+def sign_in(page, username: str, password: str = PASSWORD):
+    """Log in through the real login form; returns the page, now on the home page."""
+    page.goto(page.url_for("/login/"))
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "/login/" not in page.url, f"still on the login page after logging in as {username}"
+    # The log-out form in the top bar only shows for a signed-in user.
+    assert page.locator("form[action$='/logout/']").count() == 1
+    return page
 
 
 @pytest.fixture
@@ -143,15 +201,6 @@ def log_in(page):
     """log_in(username): through the real login form; returns the page, now on the home page."""
 
     def _log_in(username: str, password: str = PASSWORD):
-        page.goto(page.url_for("/login/"))
-        form = page.locator("form:has(input[name=password])")
-        form.locator("input[name=username]").fill(username)
-        form.locator("input[name=password]").fill(password)
-        with page.expect_navigation():
-            form.locator("button[type=submit]").click()
-        assert "/login/" not in page.url, f"still on the login page after logging in as {username}"
-        # The log-out form in the top bar only shows for a signed-in user.
-        assert page.locator("form[action$='/logout/']").count() == 1
-        return page
+        return sign_in(page, username, password)
 
     return _log_in

@@ -1,13 +1,17 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -123,26 +127,56 @@ def import_detail(request: HttpRequest, pk) -> HttpResponse:
     return render(request, template, {"job": job, "progress": get_progress(job.pk)})
 
 
-def _readable(names: dict, value):
-    return names.get(value, value) if isinstance(value, str | int) else value
+def _readable(field, value, related: dict):
+    """A stored snapshot value as a person reads it (labels, names, local times)."""
+    if value is None or value == "":
+        return None
+    if field is None:
+        return value
+    if field.choices:
+        return dict(field.choices).get(value, value)
+    if field.is_relation:
+        return related.get((field.attname, value), value)
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return date_format(timezone.localtime(moment), "Y-m-d H:i")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return value
 
 
 def history_context(obj) -> list[dict]:
-    """The record's latest audit entries, with field names and choice codes made readable."""
-    labels, choices = {}, {}
-    for field in obj._meta.concrete_fields:
-        labels[field.attname] = field.verbose_name
-        if field.choices:
-            choices[field.attname] = dict(field.choices)
+    """The record's latest audit entries, with fields, choices, links and times readable."""
+    fields = {f.attname: f for f in obj._meta.concrete_fields}
+    entries = list(audit.history(obj).order_by("-seq")[:100])
+    # One query per related model for the names of every id the entries mention.
+    wanted: dict = {}
+    for entry in entries:
+        for name, old, new in entry.changes():
+            field = fields.get(name)
+            if field is not None and field.is_relation:
+                wanted.setdefault(field, set()).update(v for v in (old, new) if v is not None)
+    related = {}
+    for field, ids in wanted.items():
+        for target in field.related_model._default_manager.filter(pk__in=ids):
+            related[(field.attname, target.pk)] = str(target)
     rows = []
-    for entry in audit.history(obj).order_by("-seq")[:100]:
+    for entry in entries:
         changes = []
         for name, old, new in entry.changes():
             if name == "updated_at":
                 continue
-            names = choices.get(name, {})
+            field = fields.get(name)
+            label = field.verbose_name if field is not None else name
             changes.append(
-                (name, labels.get(name, name), _readable(names, old), _readable(names, new))
+                (name, label, _readable(field, old, related), _readable(field, new, related))
             )
         rows.append({"entry": entry, "changes": changes})
     return rows

@@ -3,12 +3,13 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from yingji.core.fields import MultipleFileField
+from yingji.core.fields import DateInput, MultipleFileField
 from yingji.enforcement.models import Case
 from yingji.inspections.forms import EnterpriseRefField
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 def _today_field(label, required=True):
@@ -52,6 +53,11 @@ class StatementForm(forms.Form):
         label=_("Statement of the party"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     hearing_requested = forms.BooleanField(label=_("Hearing requested"), required=False)
+
+
+class HearingForm(forms.Form):
+    held_on = _today_field(_("Hearing held on"))
+    summary = forms.CharField(label=_("Hearing record"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class DateForm(forms.Form):
@@ -107,7 +113,7 @@ class ResultForm(forms.Form):
 
 class CloseForm(forms.Form):
     note = forms.CharField(label=_("How the case ended"), widget=forms.Textarea(attrs={"rows": 2}))
-    closed_on = _today_field(_("Closed on"))
+    closed_on = _today_field(pgettext_lazy("case", "Closed on"))
 
 
 class WithdrawForm(forms.Form):

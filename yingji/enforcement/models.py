@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yingji.core.models import ref_validator
 from yingji.core.roles import DISTRICT_WIDE, REGIONAL, Role
@@ -16,6 +17,10 @@ from yingji.inspections.models import Inspection
 
 def new_ref() -> str:
     return "C-" + uuid.uuid4().hex[:12].upper()
+
+
+def act_ref() -> str:
+    return "A-" + uuid.uuid4().hex[:12].upper()
 
 
 class EnterpriseScopedQuerySet(models.QuerySet):
@@ -46,7 +51,7 @@ class Case(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("case status", "Closed")
 
     class Source(models.TextChoices):
         HAZARD = "hazard", _("Hazard")
@@ -144,7 +149,7 @@ class Penalty(Approval):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     ref = models.CharField(
-        _("reference"), max_length=64, unique=True, default=new_ref, validators=[ref_validator]
+        _("reference"), max_length=64, unique=True, default=act_ref, validators=[ref_validator]
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="penalties")
     legal_basis = models.CharField(_("legal basis"), max_length=300)
@@ -159,6 +164,8 @@ class Penalty(Approval):
     notified_on = models.DateField(_("notice served on"), null=True, blank=True)
     statement = models.TextField(_("statement of the party (陈述申辩)"), blank=True)
     hearing_requested = models.BooleanField(_("hearing requested"), default=False)
+    hearing_held_on = models.DateField(_("hearing held on"), null=True, blank=True)
+    hearing_summary = models.TextField(_("hearing record"), blank=True)
     decision_no = models.CharField(_("decision number"), max_length=64, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
@@ -185,7 +192,7 @@ class SupervisionLetter(models.Model):
     """督办函 to an enterprise or a responsible unit, with a deadline and the reply."""
 
     ref = models.CharField(
-        _("reference"), max_length=64, unique=True, default=new_ref, validators=[ref_validator]
+        _("reference"), max_length=64, unique=True, default=act_ref, validators=[ref_validator]
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="letters")
     addressee = models.CharField(_("addressee"), max_length=200)
@@ -214,7 +221,7 @@ class Interview(models.Model):
     """警示约谈: who attended, what was said, what was promised, and the follow-up check."""
 
     ref = models.CharField(
-        _("reference"), max_length=64, unique=True, default=new_ref, validators=[ref_validator]
+        _("reference"), max_length=64, unique=True, default=act_ref, validators=[ref_validator]
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="interviews")
     held_on = models.DateField(_("held on"))
@@ -245,9 +252,10 @@ class Referral(Approval):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent")
         RESULT = "result", _("Result received")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     ref = models.CharField(
-        _("reference"), max_length=64, unique=True, default=new_ref, validators=[ref_validator]
+        _("reference"), max_length=64, unique=True, default=act_ref, validators=[ref_validator]
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
     authority = models.CharField(_("receiving authority"), max_length=200)

@@ -17,6 +17,8 @@ from yingji.enforcement.models import Case, Interview, Penalty, Referral, Superv
 
 ACTORS = {Role.LEADER, Role.INSPECTOR, Role.ADMIN}
 REPEAT_WINDOW_DAYS = 365
+# The party's time to state and defend itself after the notice (行政处罚法 第四十四、四十五条).
+STATEMENT_DAYS = 3
 
 
 def _require(user, roles=ACTORS) -> None:
@@ -108,7 +110,9 @@ def close_case(case: Case, *, by, note: str, closed_on: datetime.date | None = N
     errors = {}
     if any(not p.resolved for p in case.penalties.all()):
         errors["status"] = _("A penalty of this case is not yet paid or withdrawn.")
-    if case.referrals.exclude(status=Referral.Status.RESULT).exists():
+    if case.referrals.exclude(
+        status__in=[Referral.Status.RESULT, Referral.Status.WITHDRAWN]
+    ).exists():
         errors["status"] = _("A referral of this case has no result yet.")
     if not note.strip():
         errors["closing_note"] = _("Write how the case ended.")
@@ -206,11 +210,34 @@ def record_statement(
     """The party's statement and defence (陈述申辩) or hearing request."""
     _require(by)
     penalty = _penalty(penalty, Penalty.Status.NOTIFIED)
+    if penalty.approved:
+        raise ValidationError(
+            _("The penalty is already approved; the statement must come before the approval.")
+        )
     if not statement.strip() and not hearing_requested:
         raise ValidationError({"statement": _("Record the statement or the hearing request.")})
     with audit.tracking(penalty, actor=by):
         penalty.statement, penalty.hearing_requested = statement.strip(), hearing_requested
         penalty.save(update_fields=["statement", "hearing_requested"])
+    return penalty
+
+
+@transaction.atomic
+def record_hearing(penalty: Penalty, *, by, held_on: datetime.date, summary: str) -> Penalty:
+    """The hearing (听证) the party asked for: held before the penalty can be decided."""
+    _require(by)
+    penalty = _penalty(penalty, Penalty.Status.NOTIFIED)
+    errors = {}
+    if not penalty.hearing_requested:
+        errors["hearing_held_on"] = _("No hearing was requested.")
+    elif held_on is None or held_on < penalty.notified_on or held_on > _today():
+        errors["hearing_held_on"] = _("The hearing date must lie between the notice and today.")
+    if not summary.strip():
+        errors["hearing_summary"] = _("Summarise the hearing.")
+    _raise(errors)
+    with audit.tracking(penalty, actor=by, note="hearing"):
+        penalty.hearing_held_on, penalty.hearing_summary = held_on, summary.strip()
+        penalty.save(update_fields=["hearing_held_on", "hearing_summary"])
     return penalty
 
 
@@ -236,8 +263,16 @@ def decide_penalty(penalty: Penalty, *, by, decided_on: datetime.date | None = N
     errors: dict = {}
     if not penalty.approved:
         errors["approved_by"] = _("A leader must approve the penalty before the decision.")
-    if penalty.notified_on and decided_on < penalty.notified_on:
+    if penalty.hearing_requested and penalty.hearing_held_on is None:
+        errors["hearing_held_on"] = _("The party asked for a hearing: record it first.")
+    waiting_ends = penalty.notified_on + datetime.timedelta(days=STATEMENT_DAYS)
+    if decided_on < penalty.notified_on:
         errors["decided_on"] = _("The decision cannot precede the notice.")
+    elif not penalty.statement and not penalty.hearing_requested and decided_on < waiting_ends:
+        errors["decided_on"] = _(
+            "The party has until %(d)s to state its case; decide after that or record its "
+            "statement first."
+        ) % {"d": waiting_ends.isoformat()}
     else:
         _check_date(penalty.case, decided_on, "decided_on", errors)
     _raise(errors)
@@ -457,6 +492,19 @@ def send_referral(referral: Referral, *, by, sent_on: datetime.date | None = Non
         ).text
         referral.sent_on, referral.status = sent_on, Referral.Status.SENT
         referral.save(update_fields=["number", "sent_on", "status"])
+    return referral
+
+
+@transaction.atomic
+def withdraw_referral(referral: Referral, *, by, reason: str) -> Referral:
+    """Drop a referral not yet sent (e.g. the case is settled otherwise)."""
+    _require(by)
+    referral = _referral(referral, Referral.Status.DRAFT)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    with audit.tracking(referral, actor=by, note=reason.strip()[:200]):
+        referral.status = Referral.Status.WITHDRAWN
+        referral.save(update_fields=["status"])
     return referral
 
 

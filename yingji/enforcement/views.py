@@ -175,6 +175,18 @@ ACTIONS = {
         "enforcement.act",
         lambda case, obj, d, u: services.record_statement(obj, by=u, **d),
     ),
+    "hearing": (
+        forms.HearingForm,
+        Penalty,
+        "enforcement.act",
+        lambda case, obj, d, u: services.record_hearing(obj, by=u, **d),
+    ),
+    "withdraw_referral": (
+        forms.WithdrawForm,
+        Referral,
+        "enforcement.act",
+        lambda case, obj, d, u: services.withdraw_referral(obj, by=u, **d),
+    ),
     "approve_penalty": (
         None,
         Penalty,
@@ -314,6 +326,7 @@ def _case_context(request, case, bound) -> dict:
                 {
                     "notice": _form(bound, "notice", p.pk, forms.DateForm),
                     "statement": _form(bound, "statement", p.pk, forms.StatementForm),
+                    "hearing": _form(bound, "hearing", p.pk, forms.HearingForm),
                     "decide": _form(bound, "decide", p.pk, forms.DateForm),
                     "payment": _form(bound, "payment", p.pk, forms.DateForm),
                     "withdraw": _form(bound, "withdraw", p.pk, forms.WithdrawForm),
@@ -342,6 +355,7 @@ def _case_context(request, case, bound) -> dict:
                 {
                     "documents": _form(bound, "documents", x.pk, forms.DocumentsForm),
                     "send": _form(bound, "send", x.pk, forms.DateForm),
+                    "withdraw": _form(bound, "withdraw_referral", x.pk, forms.WithdrawForm),
                     "result": _form(bound, "result", x.pk, forms.ResultForm),
                     "files": list(attachments.for_owner(x)),
                 },

@@ -2,13 +2,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingji.core.fields import MultipleFileField
+from yingji.core.fields import DateInput, MultipleFileField
 from yingji.core.models import Region
 from yingji.enterprises.models import Sector
 from yingji.hazards.models import Category, Hazard
 from yingji.inspections.forms import default_deadline
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class FindingForm(forms.Form):

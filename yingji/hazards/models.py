@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yingji.core.models import ref_validator
 from yingji.core.roles import DISTRICT_WIDE, REGIONAL, Role
@@ -72,7 +73,7 @@ class Hazard(models.Model):
         REPORTED = "reported", _("Reported")
         OPEN = "open", _("Rectifying")
         SUBMITTED = "submitted", _("Evidence submitted")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("hazard status", "Closed")
 
     class Source(models.TextChoices):
         INSPECTION = "inspection", _("Inspection")

@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -30,13 +29,6 @@ PAGE_SIZE = 25
 # Apps built on hazards (enforcement) add panels to a hazard's page:
 # callables (request, hazard) → (template, context) or None.
 DETAIL_PANELS: list = []
-
-
-def _form_errors_as_messages(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
 
 
 def _hazards(request):
@@ -271,6 +263,17 @@ def self_report(request: HttpRequest) -> HttpResponse:
     return render(request, "hazards/self_report.html", {"form": form, "enterprise": enterprise})
 
 
+def _back_to_inspection(request, insp, **bound) -> HttpResponse:
+    """Show the inspection page again with the refused form, its errors and what was typed."""
+    from yingji.inspections.views import inspection_detail
+
+    for name, form in bound.items():
+        setattr(request, name, form)
+    response = inspection_detail(request, insp.pk)
+    response.status_code = 400
+    return response
+
+
 @require_POST
 @capability_required("inspection.view")
 def finding_create(request: HttpRequest, inspection_pk: int) -> HttpResponse:
@@ -278,11 +281,9 @@ def finding_create(request: HttpRequest, inspection_pk: int) -> HttpResponse:
         Inspection.objects.select_related("enterprise"), request.user, pk=inspection_pk
     )
     form = FindingForm(request.POST, request.FILES)
-    if not form.is_valid():
-        _form_errors_as_messages(request, form)
-    else:
+    if form.is_valid():
         d = form.cleaned_data
-        perform(
+        done = perform(
             request,
             lambda: services.report_hazard(
                 by=request.user,
@@ -295,9 +296,12 @@ def finding_create(request: HttpRequest, inspection_pk: int) -> HttpResponse:
                 legal_basis=d["legal_basis"],
                 photos=d["photos"],
             ),
+            form=form,
             success=_("Finding recorded."),
         )
-    return redirect(insp)
+        if done:
+            return redirect(insp)
+    return _back_to_inspection(request, insp, finding_form=form)
 
 
 @require_POST
@@ -307,11 +311,9 @@ def order_create(request: HttpRequest, inspection_pk: int) -> HttpResponse:
         Inspection.objects.select_related("enterprise"), request.user, pk=inspection_pk
     )
     form = OrderForm(request.POST, hazards=insp.hazards.filter(status=Hazard.Status.REPORTED))
-    if not form.is_valid():
-        _form_errors_as_messages(request, form)
-    else:
+    if form.is_valid():
         d = form.cleaned_data
-        perform(
+        done = perform(
             request,
             lambda: services.issue_order(
                 list(d["hazards"]),
@@ -319,9 +321,12 @@ def order_create(request: HttpRequest, inspection_pk: int) -> HttpResponse:
                 deadline=d["deadline"],
                 requirements=d["requirements"],
             ),
+            form=form,
             success=_("Rectification order issued."),
         )
-    return redirect(insp)
+        if done:
+            return redirect(insp)
+    return _back_to_inspection(request, insp, order_form=form)
 
 
 @capability_required("hazard.view")
@@ -347,8 +352,8 @@ def inspection_panel(request, insp: Inspection):
     reported = insp.hazards.filter(status=Hazard.Status.REPORTED)
     return "hazards/_inspection_panel.html", {
         "hazards": insp.hazards.select_related("order").order_by("pk"),
-        "finding_form": FindingForm(),
-        "order_form": OrderForm(hazards=reported),
+        "finding_form": getattr(request, "finding_form", None) or FindingForm(),
+        "order_form": getattr(request, "order_form", None) or OrderForm(hazards=reported),
         "can_find": insp.status == Inspection.Status.IN_PROGRESS
         and _is_inspector_of(insp, request.user),
         "can_order": request.user.can("hazard.act") and reported.exists(),

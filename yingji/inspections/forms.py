@@ -4,7 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from yingji.core.fields import DateInput
 from yingji.core.models import Region
 from yingji.core.roles import Role
 from yingji.enterprises.forms import RegionChoiceField
@@ -50,7 +52,9 @@ def _people(role):
 
 
 class PlanForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(
+        label=_("Year"), min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -67,8 +71,8 @@ class TargetForm(ScopeFields):
 
 class CampaignForm(ScopeFields):
     title = forms.CharField(label=_("Title"), max_length=200)
-    start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("End"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("Start"), widget=DateInput())
+    end = forms.DateField(label=_("End"), widget=DateInput())
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -138,7 +142,7 @@ class DrawForm(ScopeFields):
 
 class ScheduleForm(forms.Form):
     enterprise = EnterpriseRefField(label=_("Enterprise (credit code or name)"), max_length=200)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=DateInput())
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices)
     onsite = forms.BooleanField(label=_("On-site check"), required=False, initial=True)
     ledger = forms.BooleanField(label=_("Ledger review"), required=False, initial=True)
@@ -184,12 +188,8 @@ class InspectionFilterForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("Mode"), required=False, choices=[("", _("All")), *Mode.choices]
     )
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def filter(self, qs):
         if not self.is_valid():
@@ -217,7 +217,11 @@ class AnswersForm(forms.Form):
     onsite = forms.BooleanField(label=_("On-site check"), required=False)
     ledger = forms.BooleanField(label=_("Ledger review"), required=False)
 
-    CHOICES = [("ok", _("Compliant")), ("hazard", _("Hazard")), ("na", _("Not applicable"))]
+    CHOICES = [
+        ("ok", _("Compliant")),
+        ("hazard", pgettext_lazy("checklist answer", "Hazard")),
+        ("na", _("Not applicable")),
+    ]
 
     def __init__(self, *args, inspection: Inspection, **kwargs) -> None:
         kwargs.setdefault(

@@ -11,6 +11,7 @@ from yingji.core.access import capability_required, get_visible
 from yingji.core.actions import perform
 from yingji.core.ledger import docx_response
 from yingji.core.views import history_context
+from yingji.enterprises.models import Enterprise
 from yingji.inspections import services
 from yingji.inspections.forms import (
     AnswersForm,
@@ -154,7 +155,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_conduct = services._is_inspector_of(insp, request.user)
     answers = AnswersForm(request.POST if "answers" in request.POST else None, inspection=insp)
-    if _post(request):
+    # Panels (findings, orders) post to their own views and may re-render this page.
+    if _post(request) and {"start", "answers", "complete"} & set(request.POST):
         if not can_conduct:
             raise PermissionDenied
         if _inspection_action(request, insp, answers):
@@ -398,7 +400,18 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(new)
         return redirect(draw)
     verified = services.verify_draw(draw) if draw.status == Draw.Status.DRAWN else None
-    return render(request, "inspections/draw.html", {"draw": draw, "verified": verified})
+    names = dict(
+        Enterprise.objects.filter(ref__in=[r for r, _u in draw.result]).values_list("ref", "name")
+    )
+    people = {u.username: str(u) for u in get_user_model().objects.filter(username__in=draw.pool)}
+    planned = dict(draw.inspections.values_list("enterprise__ref", "pk"))
+    result = [
+        (ref, names.get(ref, ref), [people.get(u, u) for u in users], planned.get(ref))
+        for ref, users in draw.result
+    ]
+    return render(
+        request, "inspections/draw.html", {"draw": draw, "verified": verified, "result": result}
+    )
 
 
 def _criteria(draw: Draw) -> dict:

@@ -55,6 +55,8 @@ def test_from_hazard_to_penalty_and_referral(world, hazard, client):
     )
     penalty = Penalty.objects.get()
     act(client, case, "notice", penalty.pk, date=today)
+    # Deciding on the day of the notice needs the party's statement first.
+    act(client, case, "statement", penalty.pk, statement="对事实无异议")
     # The inspector cannot approve; the decision waits for a leader.
     assert act(client, case, "approve_penalty", penalty.pk).status_code == 403
     penalty.refresh_from_db()
