@@ -116,26 +116,33 @@ def test_the_whole_loop_through_the_pages(world, checklist, client):
     assert 'id="enterprise-inspections"' in page and "除尘器积尘未及时清理" in page
 
 
-def test_bad_finding_input_is_reported_field_by_field_and_writes_nothing(world, checklist,
-                                                                         client):
-    insp = insp_services.schedule_inspection(by=world.inspector, enterprise=world.ent_a,
-                                             date=timezone.localdate())
+def test_bad_finding_input_is_reported_field_by_field_and_writes_nothing(world, checklist, client):
+    insp = insp_services.schedule_inspection(
+        by=world.inspector, enterprise=world.ent_a, date=timezone.localdate()
+    )
     insp_services.start_inspection(insp, by=world.inspector)
     client.force_login(world.inspector)
     future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
-    response = client.post(f"/hazards/findings/{insp.pk}/", {
-        "level": "general", "category": "environment", "description": "积尘",
-        "found_on": future})
+    response = client.post(
+        f"/hazards/findings/{insp.pk}/",
+        {"level": "general", "category": "environment", "description": "积尘", "found_on": future},
+    )
     assert response.status_code == 400
     assert not Hazard.objects.exists()
     # The service's refusal lands on its field, and what was typed is still there.
     (panel,) = [p for t, p in response.context["panels"] if "finding_form" in p]
     assert list(panel["finding_form"].errors) == ["found_on"]
     assert "积尘" in response.content.decode()
-    response = client.post(f"/hazards/findings/{insp.pk}/", {
-        "level": "general", "category": "nonsense", "description": "",
-        "found_on": timezone.localdate().isoformat(),
-        "photos": [SimpleUploadedFile("x.jpg", b"not an image")]})
+    response = client.post(
+        f"/hazards/findings/{insp.pk}/",
+        {
+            "level": "general",
+            "category": "nonsense",
+            "description": "",
+            "found_on": timezone.localdate().isoformat(),
+            "photos": [SimpleUploadedFile("x.jpg", b"not an image")],
+        },
+    )
     assert response.status_code == 400
     (panel,) = [p for t, p in response.context["panels"] if "finding_form" in p]
     assert set(panel["finding_form"].errors) == {"category", "description"}
