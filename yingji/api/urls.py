@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from yingji.api.auth import ActiveSessionAuth, TokenAuth
 from yingji.core.api import router as core_router
+from yingji.enforcement.api import router as enforcement_router
 from yingji.enterprises.api import router as enterprise_router
 from yingji.hazards.api import router as hazard_router
 from yingji.inspections.api import router as inspection_router
@@ -36,3 +37,4 @@ api.add_router("/", core_router)
 api.add_router("/enterprises", enterprise_router)
 api.add_router("/", inspection_router)
 api.add_router("/hazards", hazard_router)
+api.add_router("/enforcement", enforcement_router)

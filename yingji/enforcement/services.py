@@ -109,11 +109,13 @@ def close_case(case: Case, *, by, note: str, closed_on: datetime.date | None = N
     closed_on = closed_on or _today()
     errors = {}
     if any(not p.resolved for p in case.penalties.all()):
-        errors["status"] = _("A penalty of this case is not yet paid or withdrawn.")
+        errors.setdefault("status", []).append(
+            _("A penalty of this case is not yet paid or withdrawn.")
+        )
     if case.referrals.exclude(
         status__in=[Referral.Status.RESULT, Referral.Status.WITHDRAWN]
     ).exists():
-        errors["status"] = _("A referral of this case has no result yet.")
+        errors.setdefault("status", []).append(_("A referral of this case has no result yet."))
     if not note.strip():
         errors["closing_note"] = _("Write how the case ended.")
     _check_date(case, closed_on, "closed_on", errors)
@@ -362,7 +364,10 @@ def record_reply(
     letter: SupervisionLetter, *, by, reply: str, replied_on: datetime.date | None = None
 ) -> SupervisionLetter:
     _require(by)
-    letter = SupervisionLetter.objects.select_for_update().get(pk=letter.pk)
+    letter = SupervisionLetter.objects.select_for_update().select_related("case").get(pk=letter.pk)
+    _open(letter.case)
+    if letter.replied_on is not None:
+        raise ValidationError(_("The reply is already recorded."))
     replied_on = replied_on or _today()
     errors = {}
     if not reply.strip():
@@ -418,7 +423,10 @@ def record_follow_up(
     interview: Interview, *, by, result: str, checked_on: datetime.date | None = None
 ) -> Interview:
     _require(by)
-    interview = Interview.objects.select_for_update().get(pk=interview.pk)
+    interview = Interview.objects.select_for_update().select_related("case").get(pk=interview.pk)
+    _open(interview.case)
+    if interview.follow_up_result:
+        raise ValidationError(_("The follow-up check is already recorded."))
     checked_on = checked_on or _today()
     errors = {}
     if not result.strip():

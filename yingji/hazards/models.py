@@ -53,7 +53,8 @@ class HazardQuerySet(models.QuerySet):
     def overdue(self, on: datetime.date | None = None) -> "HazardQuerySet":
         """Not closed and past the deadline on the given day (derived, never stored)."""
         on = on or today()
-        return self.exclude(status=Hazard.Status.CLOSED).filter(deadline__lt=on)
+        # An IN over the open states (not an exclude) lets the (status, deadline) index serve.
+        return self.filter(status__in=Hazard.OPEN_STATES, deadline__lt=on)
 
     def due_within(self, days: int, on: datetime.date | None = None) -> "HazardQuerySet":
         on = on or today()
@@ -80,6 +81,8 @@ class Hazard(models.Model):
         SELF_REPORT = "self_report", _("Enterprise self-report")
         TIP = "tip", _("Public tip")
         IMPORT = "import", _("Imported")
+
+    OPEN_STATES = ("reported", "open", "submitted")
 
     ref = models.CharField(
         _("reference"), max_length=64, unique=True, default=new_ref, validators=[ref_validator]

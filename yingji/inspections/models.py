@@ -394,6 +394,8 @@ class Inspection(models.Model):
         indexes = [
             models.Index(fields=["status", "date"]),
             models.Index(fields=["enterprise", "date"]),
+            # The lists' order: newest first.
+            models.Index(fields=["-date", "-id"], name="inspection_newest"),
         ]
 
     def __str__(self) -> str:

@@ -182,10 +182,13 @@ def prepare_draw(
         raise ValidationError({k: _("Unknown value “%(v)s”.") % {"v": v} for k, v in bad.items()})
     usernames = sorted(u.username for u in inspectors)
     conflicts: dict[str, list[str]] = {}
-    for username, ref in InspectorConflict.objects.filter(
-        inspector__in=inspectors, enterprise__ref__in=candidates
-    ).values_list("inspector__username", "enterprise__ref"):
-        conflicts.setdefault(username, []).append(ref)
+    # Conflicts are few; the candidates may be tens of thousands (too many SQL parameters).
+    in_scope = set(candidates)
+    for username, ref in InspectorConflict.objects.filter(inspector__in=inspectors).values_list(
+        "inspector__username", "enterprise__ref"
+    ):
+        if ref in in_scope:
+            conflicts.setdefault(username, []).append(ref)
     draw = Draw(
         title=title,
         year=year,
@@ -243,11 +246,13 @@ def execute_draw(draw: Draw, *, by, date: datetime.date | None = None) -> Draw:
         raise ValidationError(_("Only a draw with published inputs can be drawn, and only once."))
     if draw.inputs().digest() != draw.inputs_digest:
         raise ValidationError(_("The draw's inputs no longer match what was published."))
+    candidates = set(draw.candidates)
     declared = {
         (u, ref)
         for u, ref in InspectorConflict.objects.filter(
-            inspector__username__in=draw.pool, enterprise__ref__in=draw.candidates
+            inspector__username__in=draw.pool
         ).values_list("inspector__username", "enterprise__ref")
+        if ref in candidates
     }
     frozen = {(u, ref) for u, refs in draw.conflicts.items() for ref in refs}
     if declared - frozen:

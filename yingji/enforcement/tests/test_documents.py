@@ -328,8 +328,11 @@ def test_a_hearing_request_is_recorded_in_the_decision(world, built):
         )
         p = services.serve_penalty_notice(p, by=world.inspector)
         p = services.record_statement(p, by=world.inspector, statement="", hearing_requested=True)
-        p = services.approve_penalty(p, by=world.leader)
     with time_machine.travel(DECIDED, tick=False):
+        p = services.record_hearing(
+            p, by=world.inspector, held_on=DECIDED.date(), summary="当事人到场陈述"
+        )
+        p = services.approve_penalty(p, by=world.leader)
         p = services.decide_penalty(p, by=world.inspector)
     text = all_text(open_docx(render_penalty_decision(p)))
     assert "你单位要求举行听证。" in text

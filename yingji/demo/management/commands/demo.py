@@ -1,6 +1,4 @@
-import json
-import tempfile
-from pathlib import Path
+import time
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -8,9 +6,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from yingji.core import services as core_services
-from yingji.core.interchange import import_file
 from yingji.core.models import Department, Region
-from yingji.demo import district
+from yingji.demo import district, year
 from yingji.enterprises import services as ent_services
 from yingji.enterprises.models import Enterprise
 
@@ -24,28 +21,25 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2025)
 
     def handle(self, *args, **opts) -> None:
+        start = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
         self.build(opts["seed"], quiet=opts["verbosity"] == 0)
+        self.stdout.write(f"demo built in {time.perf_counter() - start:.1f} s")
         self.print_logins()
         if not opts["no_serve"]:
             call_command("serve", opts["addr"])
 
     def build(self, seed: int, quiet: bool = False) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "district.jsonl"
-            with open(path, "w", encoding="utf-8") as fh:
-                for record in [*district.regions(), *district.enterprises(seed)]:
-                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        def bar(phase, total):
+            return tqdm(
+                total=total, desc=f"demo: {phase}", unit=" rec", disable=quiet, file=self.stderr
+            )
 
-            def bar(phase, total):
-                return tqdm(
-                    total=total, desc=f"demo: {phase}", unit=" rec", disable=quiet, file=self.stderr
-                )
-
-            result = import_file(path, actor=None, progress_factory=bar)
-        self.stdout.write(
-            f"district: {result.records} records "
-            f"({result.created} created, {result.updated} updated)"
+        year.import_changes(
+            [*district.regions(), *district.enterprises(seed)],
+            label="district",
+            stdout=self.stdout,
+            progress_factory=bar,
         )
         departments = []
         for order, (name, duties) in enumerate(district.DEPARTMENTS):
@@ -71,6 +65,9 @@ class Command(BaseCommand):
             if role == "enterprise":
                 ent = Enterprise.objects.filter(sector="industrial_trade").order_by("ref").first()
                 ent_services.link_account(user, ent, by=None)
+        # A year of inspections and hazards (2025, as in the annual report) and this year up
+        # to today, then plans, campaigns, checklists, a draw and today's visits.
+        year.build(seed=seed, stdout=self.stdout, progress_factory=bar)
 
     def print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {district.DEMO_PASSWORD})")
