@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yingji.core.models import ref_validator
-from yingji.core.roles import DISTRICT_WIDE, REGIONAL, Role
-from yingji.enterprises.models import Enterprise
+from yingji.enterprises.models import Enterprise, ScopedByEnterprise
 from yingji.hazards.models import Hazard
 from yingji.inspections.models import Inspection
 
@@ -23,23 +22,8 @@ def act_ref() -> str:
     return "A-" + uuid.uuid4().hex[:12].upper()
 
 
-class EnterpriseScopedQuerySet(models.QuerySet):
+class EnterpriseScopedQuerySet(ScopedByEnterprise):
     """Enforcement records follow their enterprise's scope; experts see none."""
-
-    enterprise_path = "enterprise"
-
-    def visible_to(self, user):
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.role in DISTRICT_WIDE:
-            return self
-        if user.role in REGIONAL and user.region_id:
-            return self.filter(
-                **{f"{self.enterprise_path}__region__path__startswith": user.region.path}
-            )
-        if user.role == Role.ENTERPRISE:
-            return self.filter(**{f"{self.enterprise_path}__accounts__user": user})
-        return self.none()
 
 
 class ActQuerySet(EnterpriseScopedQuerySet):

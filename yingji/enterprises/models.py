@@ -44,21 +44,36 @@ def new_ref() -> str:
     return "E-" + uuid.uuid4().hex[:12].upper()
 
 
-class EnterpriseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "EnterpriseQuerySet":
-        """The enterprises a user may see: the scope rule every page, API and export uses."""
+class ScopedByEnterprise(models.QuerySet):
+    """Records that follow their enterprise's scope, the rule every page, API and export uses.
+
+    Subclasses say how to reach the enterprise (`enterprise_path`) and what experts see.
+    """
+
+    enterprise_path = "enterprise"
+
+    def for_experts(self, user):
+        return self.none()
+
+    def visible_to(self, user):
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.role in DISTRICT_WIDE:
             return self
+        prefix = f"{self.enterprise_path}__" if self.enterprise_path else ""
         if user.role in REGIONAL:
             if user.region_id is None:
                 return self.none()
-            return self.filter(region__path__startswith=user.region.path)
+            return self.filter(**{f"{prefix}region__path__startswith": user.region.path})
         if user.role == Role.ENTERPRISE:
-            return self.filter(accounts__user=user)
-        # Experts see only what they are assigned to (inspections, a later domain).
+            return self.filter(**{f"{prefix}accounts__user": user})
+        if user.role == Role.EXPERT:
+            return self.for_experts(user)
         return self.none()
+
+
+class EnterpriseQuerySet(ScopedByEnterprise):
+    enterprise_path = ""  # the enterprise itself; experts see enterprises through inspections
 
     def editable_by(self, user) -> "EnterpriseQuerySet":
         if not user.can("enterprise.edit"):

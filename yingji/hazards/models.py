@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yingji.core.models import ref_validator
-from yingji.core.roles import DISTRICT_WIDE, REGIONAL, Role
-from yingji.enterprises.models import Enterprise
+from yingji.enterprises.models import Enterprise, ScopedByEnterprise
 from yingji.inspections.models import Inspection
 
 
@@ -34,21 +33,9 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class HazardQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "HazardQuerySet":
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.role in DISTRICT_WIDE:
-            return self
-        if user.role in REGIONAL:
-            if user.region_id is None:
-                return self.none()
-            return self.filter(enterprise__region__path__startswith=user.region.path)
-        if user.role == Role.ENTERPRISE:
-            return self.filter(enterprise__accounts__user=user)
-        if user.role == Role.EXPERT:
-            return self.filter(inspection__experts=user)
-        return self.none()
+class HazardQuerySet(ScopedByEnterprise):
+    def for_experts(self, user):
+        return self.filter(inspection__experts=user)
 
     def overdue(self, on: datetime.date | None = None) -> "HazardQuerySet":
         """Not closed and past the deadline on the given day (derived, never stored)."""

@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingji.core.models import Region, ref_validator
-from yingji.core.roles import DISTRICT_WIDE, REGIONAL, Role
-from yingji.enterprises.models import Enterprise, Feature, Sector
+from yingji.enterprises.models import Enterprise, Feature, ScopedByEnterprise, Sector
 
 
 class Mode(models.TextChoices):
@@ -300,21 +299,9 @@ class InspectorConflict(models.Model):
         return f"{self.inspector} × {self.enterprise}"
 
 
-class InspectionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "InspectionQuerySet":
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.role in DISTRICT_WIDE:
-            return self
-        if user.role in REGIONAL:
-            if user.region_id is None:
-                return self.none()
-            return self.filter(enterprise__region__path__startswith=user.region.path)
-        if user.role == Role.ENTERPRISE:
-            return self.filter(enterprise__accounts__user=user)
-        if user.role == Role.EXPERT:
-            return self.filter(experts=user)
-        return self.none()
+class InspectionQuerySet(ScopedByEnterprise):
+    def for_experts(self, user):
+        return self.filter(experts=user)
 
 
 class Inspection(models.Model):
