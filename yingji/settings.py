@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "yingji.inspections",
     "yingji.hazards",
     "yingji.enforcement",
+    "yingji.tips",
     "yingji.api",
     "yingji.demo",
 ]
@@ -150,6 +151,11 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "yingji@localhost")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+HOTLINE_CALLBACK_URL = env_str("HOTLINE_CALLBACK_URL", "")
+# Fernet key (urlsafe base64, 32 bytes) for reporters' identities; see docs/deploy.md.
+TIPS_KEY = env_str("TIPS_KEY", "")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
 
 CACHES = {
     "default": {

@@ -47,9 +47,37 @@ def validate_upload(uploaded) -> str:
     return sniff(uploaded)
 
 
+def strip_metadata(uploaded, mime: str):
+    """Re-encode a photo without its EXIF/XMP (GPS position, device), keeping its orientation.
+
+    Nobody inside the bureau should learn where a reporter stood from a photo's metadata.
+    """
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageOps
+
+    uploaded.seek(0)
+    try:
+        with Image.open(uploaded) as img:
+            rotated = ImageOps.exif_transpose(img)
+            fmt = img.format
+            out = io.BytesIO()
+            options = {}
+            if fmt == "JPEG":
+                # Keep the original quantisation unless the pixels had to be rotated.
+                options["quality"] = "keep" if rotated is img else 90
+            rotated.save(out, format=fmt, **options)
+    except Exception:
+        raise ValidationError(_("The photo could not be read."), code="image") from None
+    return SimpleUploadedFile(uploaded.name or "photo", out.getvalue(), content_type=mime)
+
+
 def attach(owner: models.Model, uploaded, *, by, caption: str = "") -> Attachment:
     """Store an upload against a record (one act: file, row and audit entry)."""
     mime = validate_upload(uploaded)
+    if mime.startswith("image/"):
+        uploaded = strip_metadata(uploaded, mime)
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)

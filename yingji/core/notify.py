@@ -16,7 +16,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django_tasks import task
 
-from yingji.core.models import Notification
+from yingji.core.models import Notification, WebhookDelivery
 
 log = logging.getLogger(__name__)
 DEFAULT_CHANNELS = (Notification.Channel.INAPP, Notification.Channel.EMAIL)
@@ -58,6 +58,76 @@ def notify(
     return rows
 
 
+def email_address(address: str, subject: str, body: str) -> Notification:
+    """Queue an email to someone without an account, in the caller's transaction."""
+    with transaction.atomic():
+        row = Notification.objects.create(
+            address=address, channel=Notification.Channel.EMAIL, subject=subject[:200], body=body
+        )
+        deliver_outbox.enqueue()
+    return row
+
+
+def queue_webhook(url: str, payload: dict, *, purpose: str) -> WebhookDelivery:
+    """Queue a JSON POST in the caller's transaction; the worker delivers and retries it."""
+    with transaction.atomic():
+        row = WebhookDelivery.objects.create(url=url, payload=payload, purpose=purpose)
+        deliver_outbox.enqueue()
+    return row
+
+
+def _post(row: WebhookDelivery) -> int:
+    import json
+    import urllib.request
+
+    body = json.dumps(row.payload, ensure_ascii=False).encode()
+    request = urllib.request.Request(
+        row.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "yingji-webhook/1",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
+        return response.status
+
+
+def deliver_webhook(row_id: int) -> str | None:
+    """POST one due webhook under a row lock; any non-2xx answer is retried."""
+    with transaction.atomic():
+        row = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk=row_id,
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=timezone.now(),
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        row.attempts += 1
+        try:
+            row.response_status = _post(row)
+        except Exception as exc:  # timeouts, refused connections, HTTP errors: retry
+            row.response_status = getattr(exc, "code", None)
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                row.status = WebhookDelivery.Status.FAILED
+            else:
+                row.next_attempt_at = timezone.now() + backoff(row.attempts)
+        else:
+            row.status, row.sent_at, row.last_error = (
+                WebhookDelivery.Status.SENT,
+                timezone.now(),
+                "",
+            )
+        row.save()
+        return row.status
+
+
 def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
@@ -67,7 +137,8 @@ def _send(note: Notification) -> None:
         body = note.body
         if note.link:
             body = f"{body}\n\n{note.link}"
-        send_mail(note.subject, body, settings.DEFAULT_FROM_EMAIL, [note.recipient.email])
+        to = note.address or note.recipient.email
+        send_mail(note.subject, body, settings.DEFAULT_FROM_EMAIL, [to])
     else:
         raise ValueError(f"no sender for channel {note.channel}")
 
@@ -113,22 +184,32 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in list(due):
-        status = deliver_one(pk)
-        if status == Notification.Status.SENT:
+    hooks = (
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    results = [deliver_one(pk) for pk in list(due)]
+    results += [deliver_webhook(pk) for pk in list(hooks)]
+    for status in results:
+        if status == "sent":
             counts["sent"] += 1
-        elif status == Notification.Status.FAILED:
+        elif status == "failed":
             counts["failed"] += 1
-        elif status == Notification.Status.PENDING:
+        elif status == "pending":
             counts["retry"] += 1
     return counts
 
 
 def schedule_next() -> None:
     """Wake the worker again when the earliest retry falls due."""
-    nxt = Notification.objects.filter(status=Notification.Status.PENDING).aggregate(
-        t=Min("next_attempt_at")
-    )["t"]
+    times = [
+        model.objects.filter(status="pending").aggregate(t=Min("next_attempt_at"))["t"]
+        for model in (Notification, WebhookDelivery)
+    ]
+    nxt = min((t for t in times if t is not None), default=None)
     if nxt is None:
         return
     from django_tasks_db.models import DBTaskResult

@@ -52,6 +52,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "hazard.act": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
     "enforcement.view": frozenset(Role.values) - {Role.EXPERT},
     "enforcement.act": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    "tip.view": DISTRICT_WIDE | REGIONAL,
+    "tip.intake": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.DUTY_OFFICER}),
+    "tip.handle": frozenset({Role.LEADER, Role.INSPECTOR, Role.ADMIN}),
+    # Who may see a reporter's name and contact: the leaders who approve rewards.
+    "tip.identity": frozenset({Role.LEADER}),
     "hazard.board": frozenset(
         {Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER, Role.VILLAGE_OFFICER}
     ),
