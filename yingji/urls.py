@@ -10,6 +10,7 @@ urlpatterns = [
     path("inspections/", include("yingji.inspections.urls")),
     path("hazards/", include("yingji.hazards.urls")),
     path("enforcement/", include("yingji.enforcement.urls")),
+    path("tips/", include("yingji.tips.urls")),
     path("public/", include(public_urlpatterns)),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
