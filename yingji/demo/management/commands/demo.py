@@ -3,11 +3,12 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from yingji.core import services as core_services
 from yingji.core.models import Department, Region
-from yingji.demo import district, year
+from yingji.demo import district, ledgers, year
 from yingji.enterprises import services as ent_services
 from yingji.enterprises.models import Enterprise
 
@@ -68,6 +69,13 @@ class Command(BaseCommand):
         # A year of inspections and hazards (2025, as in the annual report) and this year up
         # to today, then plans, campaigns, checklists, a draw and today's visits.
         year.build(seed=seed, stdout=self.stdout, progress_factory=bar)
+        # Tips and enforcement ledgers of 2025 (as in the report) and this year to date.
+        year.import_changes(
+            ledgers.records(seed, timezone.localdate()),
+            label="ledgers",
+            stdout=self.stdout,
+            progress_factory=bar,
+        )
 
     def print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {district.DEMO_PASSWORD})")
