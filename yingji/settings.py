@@ -120,6 +120,8 @@ LOGIN_REDIRECT_URL = "core-home"
 LOGOUT_REDIRECT_URL = "core-login"
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Behind our own nginx every request comes from 127.0.0.1: trust its X-Real-IP instead.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -11,6 +11,7 @@ urlpatterns = [
     path("hazards/", include("yingji.hazards.urls")),
     path("enforcement/", include("yingji.enforcement.urls")),
     path("tips/", include("yingji.tips.urls")),
+    path("public/tips/", include("yingji.tips.public_urls")),
     path("public/", include(public_urlpatterns)),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

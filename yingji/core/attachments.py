@@ -73,11 +73,26 @@ def strip_metadata(uploaded, mime: str):
     return SimpleUploadedFile(uploaded.name or "photo", out.getvalue(), content_type=mime)
 
 
-def attach(owner: models.Model, uploaded, *, by, caption: str = "") -> Attachment:
-    """Store an upload against a record (one act: file, row and audit entry)."""
+def prepare(uploaded):
+    """Check an upload and strip a photo's metadata, before anything is written."""
+    if getattr(uploaded, "yingji_mime", None):
+        return uploaded
     mime = validate_upload(uploaded)
     if mime.startswith("image/"):
         uploaded = strip_metadata(uploaded, mime)
+    uploaded.yingji_mime = mime
+    return uploaded
+
+
+def prepare_all(files) -> list:
+    """Prepare every upload of an act first, so a bad one leaves no file of the others."""
+    return [prepare(f) for f in files]
+
+
+def attach(owner: models.Model, uploaded, *, by, caption: str = "") -> Attachment:
+    """Store an upload against a record (one act: file, row and audit entry)."""
+    uploaded = prepare(uploaded)
+    mime = uploaded.yingji_mime
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)

@@ -9,6 +9,11 @@ from yingji.core.models import LoginFailure
 
 
 def client_ip(request) -> str:
+    """The visitor's address; behind our own nginx (TRUSTED_PROXY) the one it passes on."""
+    if settings.TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_REAL_IP", "")
+        if forwarded:
+            return forwarded.strip()[:64]
     return request.META.get("REMOTE_ADDR", "")[:64]
 
 

@@ -74,6 +74,7 @@ def report_hazard(
         )
     if errors:
         raise ValidationError(errors)
+    photos = attachments.prepare_all(photos)
     hazard = Hazard(
         enterprise=enterprise,
         inspection=inspection,
@@ -90,7 +91,7 @@ def report_hazard(
     hazard.save()
     audit.created(hazard, actor=by)
     for photo in photos:
-        attachments.attach(hazard, photo, by=by)
+        attachments.attach(hazard, photo, by=by)  # checked with prepare_all before the row
     if source == Hazard.Source.SELF_REPORT and inspection is None:
         from django.contrib.auth import get_user_model
 
@@ -183,6 +184,7 @@ def submit_evidence(hazard: Hazard, *, by, note: str, files=()) -> Evidence:
         raise ValidationError(_("Evidence can be submitted while the hazard is being rectified."))
     if not note.strip():
         raise ValidationError({"note": _("Describe what was done.")})
+    files = attachments.prepare_all(files)
     evidence = Evidence.objects.create(hazard=hazard, note=note.strip(), submitted_by=by)
     audit.created(evidence, actor=by)
     for f in files:

@@ -51,6 +51,7 @@ def _new_code(tip: Tip) -> str:
 
 
 def _create(tip: Tip, *, by, name: str, contact: str, photos=()) -> str:
+    photos = attachments.prepare_all(photos)
     if not tip.anonymous:
         tip.reporter_name_enc = crypto.encrypt(name.strip())
         tip.reporter_contact_enc = crypto.encrypt(contact.strip())
@@ -483,6 +484,8 @@ def reporter_claims_reward(tip: Tip) -> Tip:
     tip = _lock(tip)
     if tip.reward_status != Tip.Reward.APPROVED:
         raise ValidationError(_("No approved reward is waiting."))
+    if tip.reward_claimed_at is not None:
+        raise ValidationError(_("The reward is already claimed."))
     with audit.tracking(tip, actor=None, note="reward claimed"):
         tip.reward_claimed_at = timezone.now()
         tip.save(update_fields=["reward_claimed_at"])
@@ -552,7 +555,7 @@ def reveal_identity(tip: Tip, *, by) -> dict:
 
 
 def find_by_code(code: str) -> Tip | None:
-    code = "".join(c for c in code if c.isdigit())
-    if len(code) < 16:
-        return None
-    return Tip.objects.filter(receipt_hash=crypto.code_hash(code)).first()
+    """The tip of a receipt code; hashes and queries whatever the input, for even timing."""
+    digits = "".join(c for c in code if c.isdigit())
+    tip = Tip.objects.filter(receipt_hash=crypto.code_hash(digits)).first()
+    return tip if len(digits) >= 16 else None

@@ -12,6 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yingji.core.attachments import attach, for_owner
+from yingji.core.models import Attachment
 from yingji.enforcement import services
 from yingji.enforcement.package import (
     INDEX_JSON,
@@ -27,8 +28,6 @@ from yingji.enforcement.tests.test_documents import (
     SENT,
     all_text,
     build_case,
-    jpeg,
-    png,
 )
 from yingji.hazards import services as hazard_services
 
@@ -78,10 +77,12 @@ def test_the_package_holds_the_whole_case_file_indexed_and_hashed(world, built):
         assert f["size"] == len(data) == zf.getinfo(f["name"]).file_size
         assert f["sha256"] == sha(data)
 
-    # The attachments are the uploaded bytes, and their hashes those recorded at upload.
+    # The attachments are the stored files (photos without their metadata), with the hashes
+    # recorded at upload.
     assert zf.read("附件/01_移送材料_询问笔录.pdf") == PDF
-    assert zf.read("附件/02_隐患照片_灰斗积尘.png") == png()
-    assert zf.read("附件/03_整改佐证照片_整改后.jpg") == jpeg()
+    for member in ("附件/02_隐患照片_灰斗积尘.png", "附件/03_整改佐证照片_整改后.jpg"):
+        stored = Attachment.objects.get(sha256=sha(zf.read(member)))
+        assert stored.file.open("rb").read() == zf.read(member)
     pdf_entry = files[6]
     assert pdf_entry["sha256"] == built.pdf.sha256
     assert pdf_entry["original_name"] == "询问笔录.pdf"
