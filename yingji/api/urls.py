@@ -9,6 +9,7 @@ from yingji.enforcement.api import router as enforcement_router
 from yingji.enterprises.api import router as enterprise_router
 from yingji.hazards.api import router as hazard_router
 from yingji.inspections.api import router as inspection_router
+from yingji.tips.api import router as tips_router
 
 api = NinjaAPI(
     title="yingji API",
@@ -38,3 +39,4 @@ api.add_router("/enterprises", enterprise_router)
 api.add_router("/", inspection_router)
 api.add_router("/hazards", hazard_router)
 api.add_router("/enforcement", enforcement_router)
+api.add_router("/tips", tips_router)

@@ -203,6 +203,22 @@ class AuditEntry(models.Model):
         "attachment": _("file uploaded"),
         "import": _("bulk import"),
         "account linked": _("account linked"),
+        "reward proposed": _("reward proposed"),
+        "reward approved": _("reward approved"),
+        "reward paid": _("reward paid"),
+        "reward claimed": _("reward claimed by the reporter"),
+        "reward waived by the reporter": _("reward waived by the reporter"),
+        "duplicate": _("linked as a duplicate"),
+        "closed with its original": _("closed with its original"),
+        "reporter identity viewed": _("reporter identity viewed"),
+        "reporter": _("from the reporter"),
+        "approved": _("approved"),
+        "hearing": _("hearing"),
+        "signed off": _("signed off"),
+        "draw": _("planned by the draw"),
+        "drawn": _("drawn"),
+        "inputs published": _("inputs published"),
+        "self-inspection": _("self-inspection"),
     }
 
     @property

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yingji.core.fields import DateInput, MultipleFileField
 from yingji.core.roles import Role
@@ -13,7 +14,7 @@ class TipFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All")), ("open", _("Not closed")), *Tip.Status.choices],
+        choices=[("", _("All")), ("open", pgettext_lazy("tip", "Not closed")), *Tip.Status.choices],
     )
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
@@ -134,7 +135,9 @@ class RewardForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput(), initial=timezone.localdate)
+    paid_on = forms.DateField(
+        label=pgettext_lazy("reward", "Paid on"), widget=DateInput(), initial=timezone.localdate
+    )
     method = forms.CharField(label=_("Payment method"), max_length=100)
 
 
@@ -143,5 +146,5 @@ class CloseForm(forms.Form):
         label=_("Answer to the reporter"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     closed_on = forms.DateField(
-        label=_("Closed on"), widget=DateInput(), initial=timezone.localdate
+        label=pgettext_lazy("tip", "Closed on"), widget=DateInput(), initial=timezone.localdate
     )

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingji.core.interchange import Field, RecordType, register
@@ -31,6 +32,12 @@ class TipType(RecordType):
             problems.append(("closed_on", _("a closed tip needs its closing date")))
         if data.get("closed_on") and data["closed_on"] < data["received_on"]:
             problems.append(("closed_on", _("the closing date cannot precede the tip")))
+        if not data.get("content"):
+            problems.append(("content", _("write what was reported")))
+        if data["status"] in ("received", "assigned", "verifying", "unfounded") and data.get(
+            "verified"
+        ):
+            problems.append(("verified", _("only a verified (or closed) tip is found true")))
         if data.get("reward_status") and not data.get("verified"):
             problems.append(("reward_status", _("only a tip found true earns a reward")))
         if data.get("reward_status") == "paid" and not data.get("reward_paid_on"):
@@ -39,13 +46,12 @@ class TipType(RecordType):
             problems.append(("reward_amount", _("an amount needs a reward status")))
         return problems
 
-    def model_values(self, data: dict, ctx) -> dict:
-        values = super().model_values(data, ctx)
-        received = values["received_on"]
-        values["received_at"] = datetime.datetime.combine(
-            received, datetime.time(9), tzinfo=datetime.UTC
-        )
-        return values
+    def prepare(self, obj, ctx) -> None:
+        # The time of a tip made on the platform is kept; an imported one arrives at 09:00.
+        if obj.received_at is None or timezone.localdate(obj.received_at) != obj.received_on:
+            obj.received_at = datetime.datetime.combine(
+                obj.received_on, datetime.time(9), tzinfo=timezone.get_current_timezone()
+            )
 
 
 register(TipType())

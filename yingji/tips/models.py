@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yingji.core.models import ref_validator
 from yingji.core.roles import DISTRICT_WIDE, REGIONAL
@@ -53,12 +54,12 @@ class Tip(models.Model):
         VERIFIED = "verified", _("Verified true")
         UNFOUNDED = "unfounded", _("Unfounded")
         TRANSFERRED = "transferred", _("Transferred")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("tip status", "Closed")
 
     class Reward(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
         APPROVED = "approved", _("Approved")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("reward", "Paid")
         WAIVED = "waived", _("Waived by the reporter")
 
     ref = models.CharField(
@@ -66,7 +67,9 @@ class Tip(models.Model):
     )
     # The receipt code is given to the reporter once; only its keyed hash is stored.
     receipt_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("tip", "channel"), max_length=20, choices=Channel.choices
+    )
     received_on = models.DateField(_("received on"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     hotline_ticket = models.CharField(
@@ -120,15 +123,20 @@ class Tip(models.Model):
     verified = models.BooleanField(_("found true"), default=False)
     findings = models.TextField(_("what was checked and found"), blank=True)
     answer = models.TextField(_("answer to the reporter"), blank=True)
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_on = models.DateField(pgettext_lazy("tip", "closed on"), null=True, blank=True)
     reward_status = models.CharField(_("reward"), max_length=16, choices=Reward.choices, blank=True)
     reward_amount = models.DecimalField(
         _("reward (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     reward_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reward approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    reward_approved_at = models.DateTimeField(null=True, blank=True)
+    reward_approved_at = models.DateTimeField(_("reward approved at"), null=True, blank=True)
     reward_paid_on = models.DateField(_("reward paid on"), null=True, blank=True)
     reward_method = models.CharField(_("payment method"), max_length=100, blank=True)
     reward_claimed_at = models.DateTimeField(_("claimed by the reporter at"), null=True, blank=True)

@@ -225,7 +225,9 @@ def _status_page(request, tip: Tip, answer_form, status: int = 200) -> HttpRespo
         "answer_form": answer_form if asked and not closed else None,
         "closed": closed,
         "can_claim": tip.reward_status == Tip.Reward.APPROVED and not tip.reward_claimed_at,
-        "can_waive": tip.verified and tip.reward_status not in (Tip.Reward.PAID, Tip.Reward.WAIVED),
+        "can_waive": tip.verified
+        and tip.reward_status not in (Tip.Reward.PAID, Tip.Reward.WAIVED)
+        and tip.reward_claimed_at is None,
     }
     return render(request, "tips/public_status.html", context, status=status)
 

@@ -263,13 +263,18 @@ def link_duplicate(tip: Tip, *, by, of: Tip) -> Tip:
     if of.pk == tip.pk or of.duplicate_of_id == tip.pk:
         raise ValidationError({"duplicate_of": _("A tip cannot duplicate itself.")})
     of = of.duplicate_of or of
-    return _step(
+    tip = _step(
         tip,
         by=by,
         allowed=(Tip.Status.RECEIVED, Tip.Status.ASSIGNED),
         fields={"duplicate_of": of},
         note="duplicate",
     )
+    for dup in tip.duplicates.select_for_update():
+        with audit.tracking(dup, actor=by, note="duplicate"):
+            dup.duplicate_of = of
+            dup.save(update_fields=["duplicate_of"])
+    return tip
 
 
 @transaction.atomic
@@ -320,7 +325,15 @@ def inspect_from_tip(tip: Tip, *, by, date: datetime.date | None = None):
     _require(by)
     if tip.enterprise is None:
         raise ValidationError({"enterprise": _("Name the enterprise first.")})
-    insp = schedule_inspection(by=by, enterprise=tip.enterprise, date=date or _today())
+    tip = _lock(tip)
+    if tip.status not in (Tip.Status.ASSIGNED, Tip.Status.VERIFYING):
+        raise ValidationError(_("Assign the tip before planning its inspection."))
+    insp = schedule_inspection(
+        by=by,
+        enterprise=tip.enterprise,
+        date=date or _today(),
+        inspectors=[tip.assignee] if tip.assignee_id else (),
+    )
     start_verification(tip, by=by, inspection=insp)
     return insp
 
@@ -408,8 +421,11 @@ def propose_reward(tip: Tip, *, by, amount=None) -> Tip:
         raise ValidationError(
             _("A reward is already %(s)s.") % {"s": tip.get_reward_status_display()}
         )
-    amount = Decimal(str(amount)) if amount not in (None, "") else suggested_reward(tip)
-    if amount <= 0 or amount.as_tuple().exponent < -2:
+    try:
+        amount = Decimal(str(amount)) if amount not in (None, "") else suggested_reward(tip)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
         raise ValidationError({"reward_amount": _("Give a positive amount in yuan.")})
     with audit.tracking(tip, actor=by, note="reward proposed"):
         tip.reward_status, tip.reward_amount = Tip.Reward.PROPOSED, amount
@@ -470,7 +486,11 @@ def record_reward_payment(tip: Tip, *, by, paid_on: datetime.date, method: str) 
 def reporter_waives_reward(tip: Tip) -> Tip:
     """The reporter declines the reward (their choice, made with the receipt code)."""
     tip = _lock(tip)
-    if not tip.verified or tip.reward_status in (Tip.Reward.PAID, Tip.Reward.WAIVED):
+    if (
+        not tip.verified
+        or tip.reward_status in (Tip.Reward.PAID, Tip.Reward.WAIVED)
+        or tip.reward_claimed_at is not None
+    ):
         raise ValidationError(_("There is no reward to decline."))
     with audit.tracking(tip, actor=None, note="reward waived by the reporter"):
         tip.reward_status = Tip.Reward.WAIVED
@@ -515,6 +535,7 @@ def close_tip(tip: Tip, *, by, answer: str = "", closed_on: datetime.date | None
         with audit.tracking(dup, actor=by, note="closed with its original"):
             dup.answer, dup.closed_on, dup.status = answer, closed_on, Tip.Status.CLOSED
             dup.save(update_fields=["answer", "closed_on", "status"])
+        _answer_reporter(dup)
     _answer_reporter(tip)
     return tip
 

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yingji.core import attachments, ledger
 from yingji.core.access import capability_required, get_visible
@@ -51,8 +52,8 @@ def tip_ledger(request: HttpRequest) -> HttpResponse:
         (_("Status"), 10),
         (_("Found true"), 8),
         (_("Handler"), 12),
-        (_("Deadline"), 12),
-        (_("Closed on"), 12),
+        (_("Handling deadline"), 12),
+        (pgettext("tip", "Closed on"), 12),
         (_("Reward"), 10),
         (_("Reward (yuan)"), 12),
     ]

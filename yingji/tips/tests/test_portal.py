@@ -506,7 +506,8 @@ def test_an_approved_reward_can_be_claimed_once_paid_neither(world, client):
     client.post("/public/tips/status/claim")
     tip.refresh_from_db()
     assert tip.reward_claimed_at is not None
-    assert _buttons(client) == (False, True)
+    # Once claimed, the reward is neither claimed again nor declined.
+    assert _buttons(client) == (False, False)
     services.record_reward_payment(
         tip, by=world.inspector, paid_on=timezone.localdate(), method="银行转账"
     )
