@@ -181,12 +181,18 @@ def _session_tip(request: HttpRequest) -> Tip | None:
 
 @sensitive_variables("code", "digits")
 def _lookup(request: HttpRequest, code: str) -> Tip | None:
-    """The tip for a code, or None: same work, same time, for any input and past the limit."""
+    """The tip for a code, or None: the same work and the same time for any code.
+
+    A client past its limit is refused at once with the same page: it learns nothing it did
+    not know, and the padding (a sleeping worker) is only spent on lookups within the limit,
+    so one client cannot hold the server's workers.
+    """
+    if not _count("lookup", request, LOOKUP_LIMIT, LOOKUP_WINDOW, add=True):
+        return None
     started = time.monotonic()
-    allowed = _count("lookup", request, LOOKUP_LIMIT, LOOKUP_WINDOW, add=True)
     digits = "".join(c for c in code if c.isdigit())
     tip = Tip.objects.filter(receipt_hash=crypto.code_hash(digits)).first()
-    if not allowed or len(digits) < 16:  # services.find_by_code's rule, without its shortcut
+    if len(digits) < 16:  # services.find_by_code's rule, without its shortcut
         tip = None
     time.sleep(max(0.0, LOOKUP_MIN_SECONDS - (time.monotonic() - started)))
     return tip
