@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per URL")
     parser.add_argument("--sizes", default="10,10000", help="sizes at which queries are counted")
     parser.add_argument("--show-queries", action="store_true", help="print every query counted")
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     sizes = sorted({min(int(s), args.rows) for s in args.sizes.split(",")})
 
     with c.scratch_dir("list") as work:

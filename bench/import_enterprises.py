@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="enterprise records")
     parser.add_argument("--profile", action="store_true", help="also profile the .jsonl import")
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     n = args.rows
 
     with c.scratch_dir("import") as work:
