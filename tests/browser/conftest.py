@@ -204,3 +204,49 @@ def log_in(page):
         return sign_in(page, username, password)
 
     return _log_in
+
+
+# -- helpers for the tests' steps ---------------------------------------------------------------
+def submit(page, button) -> None:
+    """Press a form's button and wait for the post (and its redirect) to land; fail on any
+    error the page then shows (a flash error or a field error)."""
+    with page.expect_navigation():
+        button.click()
+    errors = page.locator("ul.messages li.error, ul.errorlist")
+    if errors.count():
+        pytest.fail(f"{page.url}: {errors.all_inner_texts()}")
+
+
+def success_message(page) -> None:
+    """The page shows exactly one success flash (after a post/redirect/get)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("ul.messages li.success")).to_have_count(1)
+
+
+def open_action(scope, action: str):
+    """One step's form on a staff page (core/_action.html: a hidden input name=action and a
+    button data-action=<action>), its <details> unfolded first when it is folded in one.
+    `scope` is the page or a part of it (an act's card, when several acts share an action)."""
+    from playwright.sync_api import expect
+
+    selector = f"input[name=action][value={action}]"
+    form = scope.locator(f"form:has({selector})")
+    expect(form).to_have_count(1)
+    details = scope.locator(f"details:has({selector})")
+    if details.count() and details.get_attribute("open") is None:
+        details.locator("summary").first.click()
+    expect(form.locator(f"button[data-action={action}]")).to_be_visible()
+    return form
+
+
+def jpeg(path, colour=(200, 120, 30)):
+    """A small real JPEG, as a phone camera would send (the server sniffs the type)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (640, 480), colour)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((120, 200, 520, 420), fill=(210, 210, 210))
+    draw.ellipse((260, 60, 380, 180), fill=(40, 40, 40))
+    img.save(path, "JPEG", quality=80)
+    return path

@@ -70,6 +70,7 @@ REFERRAL_STATUS = {
     Referral.Status.DRAFT: "待移送",
     Referral.Status.SENT: "已移送",
     Referral.Status.RESULT: "已收到处理结果",
+    Referral.Status.WITHDRAWN: "已撤回",
 }
 CASE_STATUS = {Case.Status.OPEN: "办理中", Case.Status.CLOSED: "已结案"}
 CASE_SOURCE = {

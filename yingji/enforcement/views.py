@@ -292,7 +292,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             obj = model.objects.filter(case=case, pk=request.POST.get("target")).first()
             if obj is None:
                 raise Http404
-        form = form_class(request.POST, request.FILES) if form_class else None
+        form = (
+            form_class(
+                request.POST, request.FILES, auto_id=_auto_id(name, request.POST.get("target"))
+            )
+            if form_class
+            else None
+        )
         if form is None or form.is_valid():
             data = form.cleaned_data if form else {}
             if perform(
@@ -303,11 +309,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "enforcement/case.html", _case_context(request, case, bound))
 
 
+def _auto_id(name, target) -> str:
+    """Field ids unique on the page: several acts may show the same form at once."""
+    return f"id_{name}_{target or 'new'}_%s"
+
+
 def _form(bound, name, target, form_class, **initial):
     """The submitted form when it is this one (to show its errors), else a fresh one."""
     if bound and bound[0] == name and bound[1] == str(target or ""):
         return bound[2]
-    return form_class(initial=initial) if form_class else None
+    return form_class(initial=initial, auto_id=_auto_id(name, target)) if form_class else None
 
 
 def _case_context(request, case, bound) -> dict:

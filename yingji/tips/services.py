@@ -52,6 +52,10 @@ def _new_code(tip: Tip) -> str:
 
 def _create(tip: Tip, *, by, name: str, contact: str, photos=()) -> str:
     photos = attachments.prepare_all(photos)
+    for n, photo in enumerate(photos, start=1):
+        # A camera's file name carries the time it was taken: keep only the kind of file.
+        suffix = photo.name.rsplit(".", 1)[-1].lower() if "." in (photo.name or "") else "bin"
+        photo.name = f"{n:02d}.{suffix}"
     if not tip.anonymous:
         tip.reporter_name_enc = crypto.encrypt(name.strip())
         tip.reporter_contact_enc = crypto.encrypt(contact.strip())

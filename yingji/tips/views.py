@@ -160,7 +160,7 @@ def tip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form_class, capability, call = ACTIONS[name]
             if not request.user.can(capability):
                 raise PermissionDenied
-            form = form_class(request.POST) if form_class else None
+            form = form_class(request.POST, auto_id=f"id_{name}_%s") if form_class else None
             if form is None or form.is_valid():
                 data = form.cleaned_data if form else {}
                 done = perform(
@@ -173,8 +173,13 @@ def tip_detail(request: HttpRequest, pk: int) -> HttpResponse:
             bound = (name, form)
         else:
             raise Http404
+    initial = {"assign": {"deadline": tip.deadline, "assignee": tip.assignee_id}}
     forms_ = {
-        name: (bound[1] if bound and bound[0] == name else form_class())
+        name: (
+            bound[1]
+            if bound and bound[0] == name
+            else form_class(initial=initial.get(name), auto_id=f"id_{name}_%s")
+        )
         for name, (form_class, _cap, _call) in ACTIONS.items()
         if form_class
     }
