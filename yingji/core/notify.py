@@ -147,7 +147,7 @@ def deliver_one(note_id: int) -> str | None:
     """Try one pending row under a row lock; return its new status."""
     with transaction.atomic():
         note = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(
                 pk=note_id, status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
