@@ -1,5 +1,12 @@
+import datetime
+import decimal
+import hashlib
+import json
+import uuid
+
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from yingji.core import audit
 from yingji.core.models import AuditEntry, Region
@@ -60,3 +67,74 @@ def test_append_refuses_to_run_outside_a_transaction(transactional_db):
     region = Region(ref="X", name="x", level="district")
     with pytest.raises(RuntimeError):
         audit.append([audit.Change("create", region, None, {})], actor=None)
+
+
+def _old_entry_hash(prev, seq, at, actor, action, ttype, tid, before, after, note):
+    """The chain's hash as first defined: sha256 of prev + the canonical JSON of the list."""
+    payload = json.dumps(
+        [seq, at, actor, action, ttype, tid, before, after, note],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev + payload).encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (None, {"name": "青海甲工贸有限公司", "id": 7, "standardized": False}),
+        ({"b": [1, 2.5, None], "a": {"z": '引号"与\\斜杠', "y": True}}, None),
+        (None, None),
+        ({"features": ",hot_work,", "created_at": "2025-01-02T03:04:05.123456+00:00"}, {}),
+    ],
+)
+def test_entry_hash_is_unchanged_by_serialising_parts_once(before, after):
+    args = ("a" * 64, 12, "2025-01-02T03:04:05+00:00", "管理员", "update", "x.y", "42")
+    assert audit.entry_hash(*args, before, after, "import") == _old_entry_hash(
+        *args, before, after, "import"
+    )
+
+
+def test_snapshot_gives_what_a_json_round_trip_gives(world):
+    obj = world.ent_a
+    raw = {f.attname: f.value_from_object(obj) for f in obj._meta.concrete_fields}
+    assert audit.snapshot(obj) == audit.jsonable(raw)
+    values = [
+        datetime.date(2025, 2, 28),
+        datetime.datetime(2025, 2, 28, 13, 5, 1, 17, tzinfo=datetime.UTC),
+        decimal.Decimal("92750.00"),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        Region.Level.TOWN,  # a str-based enum member
+        [1, "a", None],
+        {"k": 1.5},
+        True,
+        None,
+    ]
+    for value in values:
+        assert audit._json_safe(value) == audit.jsonable(value)
+        assert type(audit._json_safe(value)) is type(audit.jsonable(value))
+
+
+def test_append_returns_the_saved_entries_and_stores_the_snapshots(world):
+    with transaction.atomic():
+        entries = audit.append(
+            [
+                audit.Change("update", world.ent_a, {"name": "旧"}, {"name": "新"}),
+                audit.Change("create", world.ent_b, None, {"name": "乙", "n": 1}),
+            ],
+            actor=world.inspector,
+        )
+    assert [e.action for e in entries] == ["update", "create"]
+    assert all(e.pk for e in entries)
+    assert entries[1].seq == entries[0].seq + 1
+    assert entries[1].prev_hash == entries[0].hash
+    stored = AuditEntry.objects.get(pk=entries[0].pk)
+    assert (stored.before, stored.after, stored.actor) == (
+        {"name": "旧"},
+        {"name": "新"},
+        world.inspector,
+    )
+    assert AuditEntry.objects.get(pk=entries[1].pk).before is None
+    assert AuditEntry.objects.filter(before__isnull=True, pk=entries[1].pk).exists()
+    assert audit.verify().ok

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from openpyxl import Workbook
 
 from conftest import make_uscc
+from yingji.core import audit
 from yingji.core.interchange import REGISTRY, Field, ImportFailed, export_file, import_file
 from yingji.core.models import AuditEntry, Region
 from yingji.enterprises.models import Enterprise
@@ -248,3 +249,33 @@ def test_export_for_a_user_holds_only_their_scope(tmp_path, world):
     export_file(out, types=["enterprise"], user=world.town_officer)
     refs = [json.loads(line)["ref"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert refs == ["E-A"]
+
+
+def test_a_large_import_audits_every_record_with_its_id(tmp_path, admin_user):
+    # More records than one write batch (1,000) and one id read-back chunk (900).
+    records = [*REGIONS, *(ent(f"E{n}", n) for n in range(1, 1202))]
+    path = write_jsonl(tmp_path / "big.jsonl", records)
+    result = import_file(path, actor=admin_user)
+    assert (result.created, result.updated) == (1204, 0)
+    by_ref = dict(Enterprise.objects.values_list("ref", "pk"))
+    assert len(by_ref) == 1201
+    created = AuditEntry.objects.filter(action="create", target_type="enterprises.enterprise")
+    assert created.count() == 1201
+    for entry in created.filter(target_id__in=[str(by_ref["E1"]), str(by_ref["E1201"])]):
+        e = Enterprise.objects.get(pk=entry.after["id"])
+        assert entry.target_id == str(e.pk)
+        assert entry.target_repr == e.name
+        assert entry.after == audit.snapshot(e)
+        assert entry.actor == admin_user
+    assert audit.verify().ok
+    # Re-importing adds no entry; one changed record adds one update entry.
+    count = AuditEntry.objects.count()
+    again = import_file(path, actor=admin_user)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1204)
+    assert AuditEntry.objects.count() == count + 1  # the import's own entry
+    records[-1] = ent("E1201", 1201, name="改名后的企业")
+    changed = import_file(write_jsonl(tmp_path / "changed.jsonl", records), actor=admin_user)
+    assert (changed.created, changed.updated) == (0, 1)
+    update = AuditEntry.objects.get(action="update", target_id=str(by_ref["E1201"]))
+    assert (update.before["name"], update.after["name"]) == ("企业1201", "改名后的企业")
+    assert audit.verify().ok
