@@ -115,6 +115,9 @@ class Change:
     target_type: str = ""
     target_id: str = ""
     target_repr: str = ""
+    # False for records a record type creates alongside (an imported act's own case), so
+    # import counts stay per record.
+    counted: bool = True
 
 
 def _lock_head() -> AuditHead:

@@ -653,10 +653,11 @@ def import_file(path: Path | str, *, actor, progress_factory=None) -> Result:
                 for phase in staging.phases(rt.type):
                     for batch in staging.records(rt.type, phase):
                         changes = rt.write(batch, ctx)
-                        created = sum(1 for c in changes if c.action == "create")
+                        counted = [c for c in changes if c.counted]
+                        created = sum(1 for c in counted if c.action == "create")
                         result.created += created
-                        result.updated += len(changes) - created
-                        result.unchanged += len(batch) - len(changes)
+                        result.updated += len(counted) - created
+                        result.unchanged += len(batch) - len(counted)
                         audit.append_many(changes, actor=actor)
                         if bar is not None:
                             bar.update(len(batch))

@@ -150,7 +150,9 @@ class EnforcementType(RecordType):
             case.save()
             act.case = case
             act.save()
-            changes.append(audit.Change("create", case, None, audit.snapshot(case), note="import"))
+            case_change = audit.Change("create", case, None, audit.snapshot(case), note="import")
+            case_change.counted = False  # the act is the record; its case comes with it
+            changes.append(case_change)
             changes.append(audit.Change("create", act, None, audit.snapshot(act), note="import"))
         return changes
 

@@ -85,7 +85,7 @@ def day(text: str) -> datetime.date:
 
 def test_one_record_of_each_kind_is_imported_into_a_closed_case_of_its_own(world, tmp_path):
     result = imported(world, tmp_path)
-    assert (result.records, result.created, result.updated) == (4, 8, 0)  # 4 cases, 4 acts
+    assert (result.records, result.created, result.updated) == (4, 4, 0)  # 4 acts (and 4 cases)
 
     penalty = Penalty.objects.select_related("case").get(ref="P-1")
     assert (penalty.status, penalty.amount, penalty.legal_basis) == (
@@ -330,3 +330,8 @@ def test_long_refs_get_cases_of_their_own(world, tmp_path):
     assert result.records == 2
     assert sorted(Interview.objects.values_list("ref", flat=True)) == refs
     assert Case.objects.count() == 2
+
+
+def test_the_import_counts_acts_not_the_cases_made_for_them(world, tmp_path):
+    result = imported(world, tmp_path)
+    assert (result.records, result.created, result.unchanged) == (4, 4, 0)
