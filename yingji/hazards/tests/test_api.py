@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import PASSWORD
+from tests.apiclient import Api, error_fields
 from yingji.core.models import AuditEntry, IssuedNumber, Notification
 from yingji.core.services import create_api_token, create_user
 from yingji.hazards import services
@@ -41,35 +42,6 @@ def days(n: int) -> str:
 
 def counts() -> tuple:
     return tuple(m.objects.count() for m in MODELS)
-
-
-def error_fields(response) -> list[str]:
-    """Field names of a 422: ours ({"errors": {field: …}}) or ninja's schema errors."""
-    body = response.json()
-    if "errors" in body:
-        return sorted(body["errors"])
-    return sorted({str(e["loc"][-1]) for e in body["detail"]})
-
-
-class Api:
-    """The test client acting as one user (session login), speaking JSON."""
-
-    def __init__(self, client, user):
-        self.client, self.user = client, user
-
-    def _login(self) -> None:
-        if getattr(self.client, "acting_as", None) is not self.user:
-            self.client.force_login(self.user)
-            self.client.acting_as = self.user
-
-    def get(self, url, **params):
-        self._login()
-        return self.client.get(url, params)
-
-    def post(self, url, data=None):
-        self._login()
-        body = data if data is not None else {}
-        return self.client.post(url, body, content_type="application/json")
 
 
 class TokenApi:
