@@ -9,6 +9,8 @@ from yingji.core.management.commands._actor import resolve_actor
 
 class Command(BaseCommand):
     help = "Import records from a .jsonl or .xlsx file in the interchange format."
+    # Bulk loads are often scripted: skip the system checks' half second at start-up.
+    requires_system_checks = []
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", nargs="?")
