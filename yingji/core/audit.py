@@ -53,11 +53,9 @@ def _snapshot_reader(model: type[models.Model], exclude: tuple[str, ...]) -> tup
     """(attnames, a function giving their values) for snapshot(), worked out once per model:
     an import snapshots every record, and reading all attributes with one attrgetter is
     cheaper than a value_from_object() call per field."""
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if f.name not in exclude and f.name not in ("password",)
-    ]
+    # A model lists secrets that must never reach the log in `audit_exclude`.
+    hidden = {"password", *exclude, *getattr(model, "audit_exclude", ())}
+    fields = [f for f in model._meta.concrete_fields if f.name not in hidden]
     names = tuple(f.attname for f in fields)
     if len(fields) > 1 and all(
         type(f).value_from_object is models.Field.value_from_object for f in fields

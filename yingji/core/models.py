@@ -366,6 +366,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
 
+    audit_exclude = ("key_hash",)
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")

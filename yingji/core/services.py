@@ -13,7 +13,7 @@ def create_api_token(user, name: str, *, by) -> tuple[ApiToken, str]:
         token = ApiToken.objects.create(
             user=user, name=name[:100], prefix=key[3:11], key_hash=ApiToken.hash_key(key)
         )
-        audit.record("create", token, actor=by, after=audit.snapshot(token, exclude=("key_hash",)))
+        audit.record("create", token, actor=by, after=audit.snapshot(token))
     return token, key
 
 
@@ -21,7 +21,7 @@ def revoke_api_token(prefix: str, *, by) -> int:
     with transaction.atomic():
         tokens = list(ApiToken.objects.select_for_update().filter(prefix=prefix, revoked=False))
         for token in tokens:
-            before = audit.snapshot(token, exclude=("key_hash",))
+            before = audit.snapshot(token)
             token.revoked = True
             token.save(update_fields=["revoked"])
             audit.record(
@@ -29,7 +29,7 @@ def revoke_api_token(prefix: str, *, by) -> int:
                 token,
                 actor=by,
                 before=before,
-                after=audit.snapshot(token, exclude=("key_hash",)),
+                after=audit.snapshot(token),
             )
     return len(tokens)
 

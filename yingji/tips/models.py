@@ -146,6 +146,9 @@ class Tip(models.Model):
 
     objects = TipQuerySet.as_manager()
 
+    # Neither the ciphertext of the identity nor the code's hash belongs in the audit log.
+    audit_exclude = ("reporter_name_enc", "reporter_contact_enc", "receipt_hash")
+
     class Meta:
         verbose_name = _("tip")
         verbose_name_plural = _("tips")

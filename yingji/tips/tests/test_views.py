@@ -84,3 +84,20 @@ def test_tip_pages_follow_the_roles(world, client, role, status):
     assert client.get("/tips/ledger.xlsx").status_code == expected_list
     intake = 200 if role in ("leader", "inspector", "duty", "admin") else 403
     assert client.get("/tips/new/").status_code == intake
+
+
+def test_the_audit_log_holds_no_identity_ciphertext_or_code_hash(world, client):
+    tip, _code = services.record_tip(
+        by=world.duty,
+        channel="phone",
+        content="电话举报",
+        anonymous=False,
+        name="李四",
+        contact="13800000000",
+    )
+    services.assign(tip, by=world.duty, assignee=world.inspector)
+    entries = AuditEntry.objects.filter(target_type="tips.tip", target_id=str(tip.pk))
+    assert entries.count() == 2
+    for entry in entries:
+        for side in (entry.before or {}, entry.after or {}):
+            assert not {"reporter_name_enc", "reporter_contact_enc", "receipt_hash"} & set(side)
