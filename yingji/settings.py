@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "yingji.hazards",
     "yingji.enforcement",
     "yingji.tips",
+    "yingji.alerts",
+    "yingji.stats",
     "yingji.api",
     "yingji.demo",
 ]
@@ -158,6 +160,21 @@ HOTLINE_CALLBACK_URL = env_str("HOTLINE_CALLBACK_URL", "")
 # Fernet key (urlsafe base64, 32 bytes) for reporters' identities; see docs/deploy.md.
 TIPS_KEY = env_str("TIPS_KEY", "")
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+# The address people reach the site at: links in SMS, email and robot messages use it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Alerts (docs/alerts.md): minutes a unit has to acknowledge before the next contact is
+# called (叫醒), per level ("red=10,orange=20,yellow=30,blue=60"); items without a level
+# use NONE. Levels that need a leader's approval before issue.
+ALERT_ESCALATION_MINUTES = {
+    key.strip(): int(value)
+    for key, value in (
+        item.split("=", 1)
+        for item in env_list(
+            "ALERT_ESCALATION_MINUTES", ["red=10", "orange=20", "yellow=30", "blue=60", "none=60"]
+        )
+    )
+}
+ALERT_APPROVAL_LEVELS = env_list("ALERT_APPROVAL_LEVELS", ["orange", "red"])
 
 CACHES = {
     "default": {

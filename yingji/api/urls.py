@@ -3,12 +3,15 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
 
+from yingji.alerts.api import router as alerts_router
+from yingji.alerts.api_cap import router as cap_router
 from yingji.api.auth import ActiveSessionAuth, TokenAuth
 from yingji.core.api import router as core_router
 from yingji.enforcement.api import router as enforcement_router
 from yingji.enterprises.api import router as enterprise_router
 from yingji.hazards.api import router as hazard_router
 from yingji.inspections.api import router as inspection_router
+from yingji.stats.api import router as stats_router
 from yingji.tips.api import router as tips_router
 
 api = NinjaAPI(
@@ -40,3 +43,7 @@ api.add_router("/", inspection_router)
 api.add_router("/hazards", hazard_router)
 api.add_router("/enforcement", enforcement_router)
 api.add_router("/tips", tips_router)
+# The CAP feed and the ingest endpoint come first: /alerts/feed must not match /alerts/{id}.
+api.add_router("/alerts", cap_router)
+api.add_router("/alerts", alerts_router)
+api.add_router("/stats", stats_router)

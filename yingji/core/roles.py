@@ -60,4 +60,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "hazard.board": frozenset(
         {Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.TOWN_OFFICER, Role.VILLAGE_OFFICER}
     ),
+    # Warnings (docs/alerts.md): towns and villages see what was sent to their area.
+    "alert.view": DISTRICT_WIDE | REGIONAL,
+    "alert.issue": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
+    "alert.approve": frozenset({Role.LEADER}),
+    "alert.ack": REGIONAL | frozenset({Role.LEADER, Role.DUTY_OFFICER}),
+    "alert.units": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
+    "rollcall.manage": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
+    # Statistics: a town officer gets the figures of their own town only.
+    "stats.view": DISTRICT_WIDE | REGIONAL,
+    "stats.report": DISTRICT_WIDE,
+    "stats.ledger": DISTRICT_WIDE | REGIONAL,
 }
