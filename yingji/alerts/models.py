@@ -151,6 +151,12 @@ class Alert(models.Model):
     regions = models.ManyToManyField(
         Region, verbose_name=_("target area"), blank=True, related_name="+"
     )
+    # Extra recipients besides the area: rescue teams, other bodies, and the enterprises of
+    # these sectors (",hazardous_chemicals,gas_station,") inside the area.
+    extra_units = models.ManyToManyField(
+        "Unit", verbose_name=_("extra recipients"), blank=True, related_name="+"
+    )
+    sectors = models.CharField(_("enterprises of sectors"), max_length=300, blank=True)
     template = models.ForeignKey(
         AlertTemplate,
         verbose_name=_("template"),
@@ -517,3 +523,44 @@ class RollCallEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rollcall} {self.region}"
+
+
+class IngestEvent(models.Model):
+    """An event posted by a monitoring platform (flash-flood sensor, fire camera).
+
+    Kept once per (source, event_id), so a platform that retries its POST is answered with
+    the event already stored instead of a second alert.
+    """
+
+    source = models.CharField(_("platform"), max_length=64)
+    event_id = models.CharField(_("event id"), max_length=128)
+    hazard_type = models.CharField(
+        _("hazard type"), max_length=20, choices=HazardType.choices, blank=True
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    observed_at = models.DateTimeField(_("observed at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    message = models.TextField(_("message"), blank=True)
+    payload = models.JSONField(default=dict)
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ingest_events",
+    )
+
+    class Meta:
+        verbose_name = _("monitoring event")
+        verbose_name_plural = _("monitoring events")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="one_event_per_source_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.event_id}"

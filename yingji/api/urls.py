@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from yingji.alerts.api import router as alerts_router
 from yingji.alerts.api_cap import router as cap_router
+from yingji.alerts.api_rollcall import router as rollcall_router
 from yingji.api.auth import ActiveSessionAuth, TokenAuth
 from yingji.core.api import router as core_router
 from yingji.enforcement.api import router as enforcement_router
@@ -46,4 +47,5 @@ api.add_router("/tips", tips_router)
 # The CAP feed and the ingest endpoint come first: /alerts/feed must not match /alerts/{id}.
 api.add_router("/alerts", cap_router)
 api.add_router("/alerts", alerts_router)
+api.add_router("/rollcalls", rollcall_router)
 api.add_router("/stats", stats_router)

@@ -65,6 +65,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "alert.issue": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
     "alert.approve": frozenset({Role.LEADER}),
     "alert.ack": REGIONAL | frozenset({Role.LEADER, Role.DUTY_OFFICER}),
+    # Monitoring platforms post events and the weather service's CAP with a token of an
+    # account holding this.
+    "alert.ingest": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
     "alert.units": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
     "rollcall.manage": frozenset({Role.LEADER, Role.DUTY_OFFICER, Role.ADMIN}),
     # Statistics: a town officer gets the figures of their own town only.
