@@ -162,6 +162,8 @@ TIPS_KEY = env_str("TIPS_KEY", "")
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
 # The address people reach the site at: links in SMS, email and robot messages use it.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The sender of our CAP messages (no spaces or commas); default: SITE_URL's host.
+CAP_SENDER = env_str("CAP_SENDER", "")
 # Alerts (docs/alerts.md): minutes a unit has to acknowledge before the next contact is
 # called (叫醒), per level ("red=10,orange=20,yellow=30,blue=60"); items without a level
 # use NONE. Levels that need a leader's approval before issue.

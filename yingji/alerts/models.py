@@ -220,7 +220,7 @@ class Alert(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id"],
+                fields=["source", "sender", "source_id"],
                 condition=~Q(source_id=""),
                 name="alert_source_id_unique",
             ),

@@ -15,6 +15,8 @@ Roman so that digits and Latin letters come out as the standard's 半角 Times)
     title (标题)       方正小标宋简体 2号 (22 pt), centred
     body (正文)        仿宋_GB2312 3号 (16 pt)
     headings (一、)    黑体 3号 (16 pt)
+    headings ((一))    楷体_GB2312 3号 (16 pt), usually run in: the heading, then the text
+    headings (1.)      仿宋_GB2312 3号 bold; (（1）) plain body text
     tables             仿宋_GB2312 小四 (12 pt), header row in 黑体
     page numbers       宋体 4号 (14 pt), "— 1 —", odd pages right, even pages left,
                        one character in from the edge of the text block
@@ -30,6 +32,7 @@ Fallback chain
               → 宋体 → SimSun
     body      仿宋_GB2312 → FangSong_GB2312 → 仿宋 → FangSong → 华文仿宋 → STFangsong
     heading   黑体 → SimHei → 华文黑体 → STHeiti
+    kai       楷体_GB2312 → KaiTi_GB2312 → 楷体 → KaiTi → 华文楷体 → STKaiti
     song      宋体 → SimSun → 华文宋体 → STSong (page numbers)
     ========  ==============================================================================
 
@@ -54,7 +57,7 @@ from dataclasses import dataclass
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
@@ -111,8 +114,9 @@ TITLE_FONT = Font(
 )
 BODY_FONT = Font(("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "华文仿宋", "STFangsong"))
 HEADING_FONT = Font(("黑体", "SimHei", "华文黑体", "STHeiti"))
+KAI_FONT = Font(("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "华文楷体", "STKaiti"))
 SONG_FONT = Font(("宋体", "SimSun", "华文宋体", "STSong"), latin="宋体")
-FONTS = (TITLE_FONT, BODY_FONT, HEADING_FONT, SONG_FONT)
+FONTS = (TITLE_FONT, BODY_FONT, HEADING_FONT, KAI_FONT, SONG_FONT)
 
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
@@ -329,6 +333,18 @@ def add_text(
     return run
 
 
+def placeholder(p: Paragraph, text: str) -> Run:
+    """A run the author still has to complete or check, highlighted yellow so it is found
+    (and so a document cannot go out with it unnoticed)."""
+    run = add_text(p, text)
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return run
+
+
+def is_placeholder(run: Run) -> bool:
+    return run.font.highlight_color == WD_COLOR_INDEX.YELLOW
+
+
 def paragraph(
     doc,
     text: str = "",
@@ -361,6 +377,13 @@ def heading(doc, text: str) -> Paragraph:
     """A first-level heading (一、…) in 黑体 3号, indented like body text, kept with what
     follows."""
     p = paragraph(doc, text, font=HEADING_FONT)
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
+def subheading(doc, text: str) -> Paragraph:
+    """A second-level heading ((一)…) standing alone, in 楷体 3号."""
+    p = paragraph(doc, text, font=KAI_FONT)
     p.paragraph_format.keep_with_next = True
     return p
 

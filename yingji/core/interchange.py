@@ -200,7 +200,8 @@ class RecordType:
             elif f.kind == "date" and value:
                 values[f.name] = datetime.date.fromisoformat(value)
             elif f.kind == "datetime" and value:
-                values[f.name] = datetime.datetime.fromisoformat(value)
+                # In UTC, as the database hands it back: an unchanged record stays unchanged.
+                values[f.name] = datetime.datetime.fromisoformat(value).astimezone(datetime.UTC)
             elif f.kind == "decimal" and value is not None:
                 values[f.name] = decimal.Decimal(value)
             elif value is None and f.kind in ("str", "enum"):

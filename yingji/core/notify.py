@@ -21,6 +21,18 @@ from yingji.core.models import Notification, WebhookDelivery
 log = logging.getLogger(__name__)
 DEFAULT_CHANNELS = (Notification.Channel.INAPP, Notification.Channel.EMAIL)
 
+# Callables run after each delivery pass with its counts (apps add theirs in ready(): alerts
+# marks the units whose messages got through as delivered). core imports no domain app.
+AFTER_DELIVERY: list = []
+
+
+class WebhookRefused(Exception):
+    """HTTP 200 with {"errcode": N != 0}: how WeCom and DingTalk robots say no."""
+
+    def __init__(self, status: int, errcode, errmsg: str = "") -> None:
+        super().__init__(f"errcode {errcode}: {errmsg}".strip())
+        self.code = status  # read as the response status, as for an HTTPError
+
 
 def notify(
     recipients: Iterable,
@@ -76,6 +88,40 @@ def queue_webhook(url: str, payload: dict, *, purpose: str) -> WebhookDelivery:
     return row
 
 
+def queue_many(
+    notifications: Iterable[Notification], webhooks: Iterable[WebhookDelivery], *, wake=True
+) -> bool:
+    """Save prepared outbox rows with bulk inserts (a fan-out to many units) in the caller's
+    transaction, and wake the worker once; whether any row waits for delivery. A caller
+    queueing in many small transactions passes wake=False and calls wake() once after."""
+    notifications, webhooks = list(notifications), list(webhooks)
+    waiting = bool(webhooks) or any(n.status == Notification.Status.PENDING for n in notifications)
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications, batch_size=500)
+        WebhookDelivery.objects.bulk_create(webhooks, batch_size=500)
+        if waiting and wake:
+            deliver_outbox.enqueue()
+    return waiting
+
+
+def wake() -> None:
+    """Have the worker deliver what is due (rows queued with wake=False)."""
+    deliver_outbox.enqueue()
+
+
+def _refusal(status: int, raw: bytes) -> WebhookRefused | None:
+    """A robot's {"errcode": N} answer with N != 0 (any JSON that is not such is fine)."""
+    import json
+
+    try:
+        answer = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(answer, dict) or answer.get("errcode") in (None, 0, "0"):
+        return None
+    return WebhookRefused(status, answer["errcode"], str(answer.get("errmsg", ""))[:500])
+
+
 def _post(row: WebhookDelivery) -> int:
     import json
     import urllib.request
@@ -91,11 +137,15 @@ def _post(row: WebhookDelivery) -> int:
         },
     )
     with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
+        refused = _refusal(response.status, response.read(64 * 1024))
+        if refused is not None:
+            raise refused
         return response.status
 
 
 def deliver_webhook(row_id: int) -> str | None:
-    """POST one due webhook under a row lock; any non-2xx answer is retried."""
+    """POST one due webhook under a row lock; any non-2xx answer, and a 200 carrying a
+    non-zero errcode, is retried."""
     with transaction.atomic():
         row = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -200,6 +250,12 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
             counts["failed"] += 1
         elif status == "pending":
             counts["retry"] += 1
+    for hook in AFTER_DELIVERY:
+        try:
+            with transaction.atomic():  # a savepoint: a failed hook leaves the rest intact
+                hook(counts)
+        except Exception:  # a follow-up must never stop deliveries
+            log.exception("after-delivery hook %r failed", hook)
     return counts
 
 

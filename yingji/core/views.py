@@ -38,13 +38,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 # Domain apps add panels to the home page (core imports no domain app): callables taking
-# the user and returning (template name, context) or None.
+# the user and returning (template name, context) or None. A panel's `home_order` attribute
+# (default 100, lower first) places it whatever the order the apps registered in: the
+# dashboard (stats) sets 0, so whoever may see the figures lands on them.
 HOME_PANELS: list = []
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    panels = [p for p in (panel(request.user) for panel in HOME_PANELS) if p is not None]
+    ordered = sorted(HOME_PANELS, key=lambda panel: getattr(panel, "home_order", 100))
+    panels = [p for p in (panel(request.user) for panel in ordered) if p is not None]
     notifications = request.user.notifications.filter(channel="inapp")[:5]
     return render(request, "core/home.html", {"panels": panels, "notifications": notifications})
 

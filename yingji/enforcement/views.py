@@ -12,7 +12,7 @@ from yingji.core.actions import perform
 from yingji.core.ledger import docx_response
 from yingji.core.roles import Role
 from yingji.core.views import history_context
-from yingji.enforcement import forms, services
+from yingji.enforcement import forms, ledgers, services
 from yingji.enforcement.models import Case, Interview, Penalty, Referral, SupervisionLetter
 from yingji.hazards.models import Hazard
 from yingji.inspections.models import Inspection
@@ -49,65 +49,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @capability_required("enforcement.view")
 def acts_ledger(request: HttpRequest) -> HttpResponse:
     """The enforcement ledger (执法台账): every act in scope, one row each."""
-    user = request.user
-    headers = [
-        (_("Kind"), 12),
-        (_("Date"), 12),
-        (_("Enterprise"), 36),
-        (_("Credit code"), 22),
-        (_("Document number"), 24),
-        (_("Amount (yuan)"), 14),
-        (_("Status"), 12),
-        (_("Legal basis / content"), 48),
-    ]
-
-    def rows():
-        for p in Penalty.objects.visible_to(user).select_related("case__enterprise"):
-            yield (
-                _("Administrative penalty"),
-                p.decided_on or p.notified_on,
-                p.case.enterprise.name,
-                p.case.enterprise.uscc,
-                p.decision_no or p.notice_no,
-                p.amount,
-                p.get_status_display(),
-                p.legal_basis,
-            )
-        for x in SupervisionLetter.objects.visible_to(user).select_related("case__enterprise"):
-            yield (
-                _("Supervision letter"),
-                x.issued_on,
-                x.case.enterprise.name,
-                x.case.enterprise.uscc,
-                x.number,
-                None,
-                _("Replied") if x.replied_on else _("Awaiting reply"),
-                x.content,
-            )
-        for x in Interview.objects.visible_to(user).select_related("case__enterprise"):
-            yield (
-                _("Warning interview"),
-                x.held_on,
-                x.case.enterprise.name,
-                x.case.enterprise.uscc,
-                "",
-                None,
-                "",
-                x.topics,
-            )
-        for x in Referral.objects.visible_to(user).select_related("case__enterprise"):
-            yield (
-                _("Case referral"),
-                x.sent_on,
-                x.case.enterprise.name,
-                x.case.enterprise.uscc,
-                x.number,
-                None,
-                x.get_status_display(),
-                x.reason,
-            )
-
-    return ledger.response("enforcement", _("Enforcement ledger"), headers, rows())
+    return ledger.sheet_response(ledgers.build(user=request.user))
 
 
 @capability_required("enforcement.act")

@@ -13,7 +13,7 @@ from yingji.core.actions import perform
 from yingji.core.ledger import docx_response
 from yingji.core.roles import Role
 from yingji.core.views import history_context
-from yingji.hazards import services
+from yingji.hazards import ledgers, services
 from yingji.hazards.forms import (
     EvidenceForm,
     FindingForm,
@@ -64,43 +64,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 def hazard_ledger(request: HttpRequest) -> HttpResponse:
     """The hazard ledger (隐患台账) of the filtered list."""
     _form, qs = _hazards(request)
-    today = timezone.localdate()
-    headers = [
-        (_("Found on"), 12),
-        (_("Enterprise"), 36),
-        (_("Credit code"), 22),
-        (_("Town / village"), 22),
-        (_("Level"), 8),
-        (_("Category"), 14),
-        (_("Description"), 48),
-        (_("Legal basis"), 30),
-        (_("Order number"), 24),
-        (_("Deadline"), 12),
-        (_("Status"), 12),
-        (_("Closed on"), 12),
-        (_("Overdue"), 8),
-        (_("Responsible"), 12),
-    ]
-    rows = (
-        (
-            h.found_on,
-            h.enterprise.name,
-            h.enterprise.uscc,
-            h.enterprise.region.name,
-            h.get_level_display(),
-            h.get_category_display(),
-            h.description,
-            h.legal_basis,
-            h.order.number if h.order else "",
-            h.deadline,
-            h.get_status_display(),
-            h.closed_on,
-            _("yes") if h.status != "closed" and h.deadline and h.deadline < today else "",
-            str(h.responsible) if h.responsible else "",
-        )
-        for h in qs.iterator(chunk_size=2000)
-    )
-    return ledger.response("hazards", _("Hazard ledger"), headers, rows)
+    return ledger.sheet_response(ledgers.sheet(qs))
 
 
 @capability_required("hazard.view")

@@ -12,7 +12,7 @@ from yingji.core.actions import perform
 from yingji.core.ledger import docx_response
 from yingji.core.views import history_context
 from yingji.enterprises.models import Enterprise
-from yingji.inspections import services
+from yingji.inspections import ledgers, services
 from yingji.inspections.forms import (
     AnswersForm,
     CampaignForm,
@@ -63,34 +63,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
 def inspection_ledger(request: HttpRequest) -> HttpResponse:
     """The inspection ledger (检查台账) of the filtered list."""
     _form, qs = _inspections(request)
-    headers = [
-        (_("Date"), 12),
-        (_("Enterprise"), 36),
-        (_("Credit code"), 22),
-        (_("Sector"), 14),
-        (_("Town / village"), 24),
-        (_("Mode"), 12),
-        (_("Methods"), 18),
-        (_("Inspectors"), 24),
-        (_("Status"), 10),
-        (_("Record number"), 24),
-    ]
-    rows = (
-        (
-            i.date,
-            i.enterprise.name,
-            i.enterprise.uscc,
-            i.enterprise.get_sector_display(),
-            i.enterprise.region.name,
-            i.get_mode_display(),
-            i.methods_display(),
-            i.inspector_names,
-            i.get_status_display(),
-            i.record_no,
-        )
-        for i in qs.iterator(chunk_size=2000)
-    )
-    return ledger.response("inspections", _("Inspection ledger"), headers, rows)
+    return ledger.sheet_response(ledgers.sheet(qs))
 
 
 @capability_required("inspection.plan")

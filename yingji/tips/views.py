@@ -5,14 +5,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from yingji.core import attachments, ledger
 from yingji.core.access import capability_required, get_visible
 from yingji.core.actions import perform
 from yingji.core.views import history_context
 from yingji.enterprises.models import Enterprise
-from yingji.tips import forms, services
+from yingji.tips import forms, ledgers, services
 from yingji.tips.models import Tip
 
 PAGE_SIZE = 25
@@ -43,38 +42,7 @@ def tip_list(request: HttpRequest) -> HttpResponse:
 def tip_ledger(request: HttpRequest) -> HttpResponse:
     """The tips ledger (举报台账): no reporter identity in it."""
     _form, qs = _tips(request)
-    headers = [
-        (_("Received on"), 12),
-        (_("Channel"), 14),
-        (_("Hotline ticket"), 16),
-        (_("Enterprise"), 32),
-        (_("What was reported"), 50),
-        (_("Status"), 10),
-        (_("Found true"), 8),
-        (_("Handler"), 12),
-        (_("Handling deadline"), 12),
-        (pgettext("tip", "Closed on"), 12),
-        (_("Reward"), 10),
-        (_("Reward (yuan)"), 12),
-    ]
-    rows = (
-        (
-            t.received_on,
-            t.get_channel_display(),
-            t.hotline_ticket or "",
-            t.enterprise.name if t.enterprise else t.enterprise_name,
-            t.content,
-            t.get_status_display(),
-            _("yes") if t.verified else "",
-            str(t.assignee) if t.assignee else "",
-            t.deadline,
-            t.closed_on,
-            t.get_reward_status_display(),
-            t.reward_amount,
-        )
-        for t in qs.iterator(chunk_size=2000)
-    )
-    return ledger.response("tips", _("Tips ledger"), headers, rows)
+    return ledger.sheet_response(ledgers.sheet(qs))
 
 
 @capability_required("tip.intake")

@@ -182,7 +182,7 @@ def test_exports_hold_the_filtered_scope(world, login):
 
 def test_the_home_page_counts_enterprises_in_scope(world, login):
     response = login(world.town_officer).get("/")
-    ((_template, panel),) = response.context["panels"]
+    panel = dict(response.context["panels"])["enterprises/_home_panel.html"]
     assert panel["total"] == 1
     assert dict((k, n) for k, _label, n in panel["by_sector"])["industrial_trade"] == 1
 

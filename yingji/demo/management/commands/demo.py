@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from yingji.core import services as core_services
 from yingji.core.models import Department, Region
-from yingji.demo import district, ledgers, year
+from yingji.demo import alerts, district, ledgers, year
 from yingji.enterprises import services as ent_services
 from yingji.enterprises.models import Enterprise
 
@@ -76,6 +76,9 @@ class Command(BaseCommand):
             stdout=self.stdout,
             progress_factory=bar,
         )
+        # Warnings and roll-calls of 2025 (as in the report) and this year, the recipient
+        # units with their contacts, the alert templates and a live warning.
+        alerts.build(seed=seed, stdout=self.stdout, progress_factory=bar)
 
     def print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {district.DEMO_PASSWORD})")
