@@ -126,8 +126,11 @@ class Source:
         qs = self.model._default_manager.filter(self.period(p))
         if area is not None:
             qs = qs.filter(self.in_area(area))
+        if sector and not self.sector:
+            return qs.none()
         if sector:
-            qs = qs.filter(of_sector(sector, self.enterprise)) if self.sector else qs.none()
+            by = of_sector(sector, self.enterprise) if self.enterprise else Q(sector=sector)
+            qs = qs.filter(by)
         return qs
 
 

@@ -38,6 +38,12 @@ SENDER = "xining-weather@qh.cma.gov.cn"
 
 
 # -- building blocks ---------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Refusals are checked by their English wording (the protocol's terms)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def coded(world):
     """Administrative codes of the test towns and of village 1; village 2 has none."""

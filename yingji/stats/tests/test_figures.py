@@ -422,7 +422,8 @@ def test_series_of_a_partial_period(db):
 
 
 def test_series_by_town_and_sector(year):
-    keys = ["inspections.total", "hazards.found", "alerts.warnings", "rollcall.villages"]
+    keys = ["inspections.total", "hazards.found", "alerts.warnings", "rollcall.villages",
+            "enterprises.gas_stations", "enforcement.interviews", "tips.rewards.amount"]  # fmt: skip
     by_town = series(keys, Y_START, Y_END, by="town")
     assert by_town["inspections.total"] == {"T1": 4, "T2": 1}
     assert by_town["alerts.warnings"] == {"T1": 1, "T2": 1}  # A1 went to both
@@ -438,6 +439,15 @@ def test_series_by_town_and_sector(year):
     assert by_sector["inspections.total"]["gas_station"] == 0
     assert by_sector["hazards.found"]["hazardous_chemicals"] == 4
     assert by_sector["alerts.warnings"] == {}  # alerts have no sector
+    assert by_sector["enterprises.gas_stations"]["gas_station"] == 2
+    assert by_sector["enterprises.gas_stations"]["industrial_trade"] == 0
+    assert by_sector["enforcement.interviews"] == {
+        "industrial_trade": 1, "hazardous_chemicals": 1, "gas_station": 0,
+        "crowded_place": 0, "construction": 0, "other": 0,
+    }  # fmt: skip
+    assert by_sector["tips.rewards.amount"]["hazardous_chemicals"] == "500.00"  # T5 at E-B
+    assert by_town["tips.rewards.amount"] == {"T1": "300.00", "T2": "500.00"}
+    assert by_town["enterprises.gas_stations"] == {"T1": 1, "T2": 1}
     with pytest.raises(ValueError):
         series(keys, Y_START, Y_END, by="week")
     with pytest.raises(KeyError):
