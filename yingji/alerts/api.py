@@ -26,7 +26,7 @@ field; field errors come as {"detail": "invalid", "errors": {field: [message]}}.
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -262,11 +262,6 @@ def _require(user, capability: str) -> None:
         raise PermissionDenied
 
 
-def _counted(qs):
-    acked = Q(recipients__acknowledged_at__isnull=False)
-    return qs.annotate(n_units=Count("recipients"), n_acked=Count("recipients", filter=acked))
-
-
 def _alerts(user):
     _require(user, "alert.view")
     return Alert.objects.visible_to(user)
@@ -356,7 +351,11 @@ def list_alerts(request, filters: Query[AlertFilters]):
     if given:
         form = AlertFilterForm(data=given)
         qs = form.filter(qs)
-    return _counted(qs.prefetch_related("regions")).order_by("-issued_at", "-created_at", "-pk")
+    return (
+        qs.prefetch_related("regions")
+        .with_counts(request.auth)
+        .order_by("-issued_at", "-created_at", "-pk")
+    )
 
 
 @router.get("/{int:alert_id}", response=AlertDetail)

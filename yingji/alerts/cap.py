@@ -31,6 +31,7 @@ from lxml import etree
 from yingji.alerts import services
 from yingji.alerts.models import Alert, HazardType, Kind, Level
 from yingji.core.models import Region
+from yingji.lib import times
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -419,8 +420,21 @@ def _text(element, tag: str) -> str:
 
 def _time(element, tag: str) -> datetime.datetime | None:
     value = _text(element, tag)
-    # The schema's pattern has fixed the form (seconds and an offset).
-    return datetime.datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    # The schema's pattern has fixed the form (seconds and an offset), yet allows 24:00:00
+    # and year 0001.
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or not times.usable(moment):
+        line = element.find(_q(tag)).sourceline
+        raise refuse(
+            _("Line %(line)s: %(tag)s %(value)s is not a usable time.")
+            % {"line": line, "tag": tag, "value": value}
+        )
+    return moment
 
 
 def _pairs(element, tag: str) -> list[tuple[str, str]]:

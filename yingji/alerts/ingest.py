@@ -24,6 +24,7 @@ from yingji.alerts import services
 from yingji.alerts.models import Alert, AlertTemplate, HazardType, IngestEvent, Kind, Level
 from yingji.core import audit
 from yingji.core.models import Region
+from yingji.lib import times
 
 
 @dataclasses.dataclass
@@ -81,7 +82,9 @@ def _check(*, source, event_id, hazard_type, level, region, observed_at, message
         errors["region"] = [
             _("No region has the reference or administrative code %(value)r.") % {"value": region}
         ]
-    if observed_at is None or observed_at.tzinfo is None:
+    if observed_at is not None and observed_at.tzinfo and not times.usable(observed_at):
+        errors["observed_at"] = [_("This is not a usable time.")]
+    elif observed_at is None or observed_at.tzinfo is None:
         errors["observed_at"] = [
             _("Give the time with its offset, e.g. 2025-06-10T08:00:00+08:00.")
         ]

@@ -101,6 +101,16 @@ def unanswered_state(alert: Alert, now: datetime.datetime) -> str:
     return Recipient.State.DELIVERED
 
 
+def _allowed(batch, ctx: Context, capability: str) -> list:
+    """Alerts and roll-calls are written by those who may issue or hold them, import or not:
+    an imported alert is issued and may be public at once."""
+    if ctx.actor is None or ctx.actor.can(capability):
+        return batch
+    for _ref, loc, _data in batch:
+        ctx.problems.append(Problem(loc, "type", _("you may not import these records")))
+    return []
+
+
 class AlertType(RecordType):
     type = "alert"
     model = Alert
@@ -160,6 +170,7 @@ class AlertType(RecordType):
             obj.valid_from = obj.issued_at
 
     def write(self, batch, ctx: Context) -> list[audit.Change]:
+        batch = _allowed(batch, ctx, "alert.issue")
         # A draft or an alert awaiting approval was never sent: a ledger cannot replace it.
         unsent = set(
             Alert.objects.filter(ref__in=[ref for ref, _l, _d in batch])
@@ -445,6 +456,7 @@ class RollCallType(RecordType):
         return _in_utc(values)
 
     def write(self, batch, ctx: Context) -> list[audit.Change]:
+        batch = _allowed(batch, ctx, "rollcall.manage")
         changes = super().write(batch, ctx)
         ctx.prefetch("rollcall", (ref for ref, _l, _d in batch))
         ctx.prefetch("region", (r for _r, _l, d in batch for r in d["targets"]))

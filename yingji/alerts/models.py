@@ -11,7 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -103,14 +103,26 @@ class AlertQuerySet(models.QuerySet):
             return self.filter(pk__in=units.values("alert_id"))
         return self.none()
 
+    def with_counts(self, user):
+        """Units alerted and acknowledged per alert (n_units, n_acked), counting only the units
+        the viewer may see: a town's list must not reveal another town's answers."""
+        seen = Q(recipients__isnull=False)
+        if user.role not in DISTRICT_WIDE:
+            seen = Q(recipients__unit__region__path__startswith=user.region.path)
+        acked = seen & Q(recipients__acknowledged_at__isnull=False)
+        return self.annotate(
+            n_units=Count("recipients", filter=seen), n_acked=Count("recipients", filter=acked)
+        )
+
     def issued(self):
         return self.filter(status__in=(Alert.Status.ISSUED, Alert.Status.LIFTED))
 
     def current(self, now=None):
         """Issued, not lifted and still valid: what the public page and the feed list."""
         now = now or timezone.now()
+        # An imported record without an end is history (a ledger of last year), not in force.
         return self.filter(status=Alert.Status.ISSUED).filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+            Q(valid_until__gt=now) | (Q(valid_until__isnull=True) & ~Q(source=Alert.Source.IMPORT))
         )
 
 

@@ -53,6 +53,7 @@ from yingji.core.models import Region
 from yingji.core.notify import notify, queue_many
 from yingji.core.roles import REGIONAL, Role
 from yingji.enterprises.models import Enterprise, Sector
+from yingji.lib import times
 
 # The fields a draft is written with (create_draft's keywords).
 FIELDS = (
@@ -271,6 +272,11 @@ def _check(alert: Alert, area: Area, errors: dict) -> None:
         errors["headline"] = _("Write the headline.")
     if alert.kind == Kind.WARNING and not alert.level:
         errors["level"] = _("A warning needs its level (blue, yellow, orange or red).")
+    for name in ("valid_from", "valid_until"):
+        moment = getattr(alert, name)
+        if moment is not None and not times.usable(moment):
+            errors[name] = _("This is not a usable time.")
+            setattr(alert, name, None)
     if alert.valid_from and alert.valid_until and alert.valid_until <= alert.valid_from:
         errors["valid_until"] = _("The end of validity must come after its start.")
     elif (
@@ -449,7 +455,7 @@ def issue(alert: Alert, *, by) -> Alert:
                 link=reverse("alerts-detail", args=[alert.pk]),
             )
             return alert
-        alert.approved_by, alert.approved_at = by, timezone.now()
+        return _release(alert, by, units, approved=True)  # a leader issuing approves it
     return _release(alert, by, units)
 
 
@@ -462,8 +468,7 @@ def approve(alert: Alert, *, by) -> Alert:
     if alert.status != Alert.Status.PENDING_APPROVAL:
         raise _state_error(_("This alert is not awaiting approval."))
     units = _issuable_units(alert)
-    alert.approved_by, alert.approved_at = by, timezone.now()
-    return _release(alert, by, units)
+    return _release(alert, by, units, approved=True)
 
 
 @transaction.atomic
@@ -537,11 +542,13 @@ def lift(alert: Alert, *, by) -> Alert:
     return alert
 
 
-def _release(alert: Alert, by, units: list[Unit]) -> Alert:
+def _release(alert: Alert, by, units: list[Unit], *, approved: bool = False) -> Alert:
     """Issue now: one recipient row per unit, the first contact and the group robot called,
     every message queued, the escalation sweep scheduled — a few bulk inserts in all."""
     now = timezone.now()
     with audit.tracking(alert, actor=by, note=f"issued to {len(units)} units"):
+        if approved:  # inside the tracking, so that the approval shows in the history
+            alert.approved_by, alert.approved_at = by, now
         alert.status = Alert.Status.ISSUED
         alert.issued_at, alert.issued_by = now, by
         alert.save(update_fields=["status", "issued_at", "issued_by", "approved_by", "approved_at"])

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -38,11 +38,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     qs = Alert.objects.visible_to(request.user)
     if request.GET:
         qs = form.filter(qs)
-    acked = Q(recipients__acknowledged_at__isnull=False)
     qs = (
         qs.select_related("created_by")
         .prefetch_related("regions")
-        .annotate(n_units=Count("recipients"), n_acked=Count("recipients", filter=acked))
+        .with_counts(request.user)
         .order_by("-issued_at", "-created_at", "-pk")
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

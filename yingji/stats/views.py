@@ -366,7 +366,7 @@ def _needs_action(user, region: Region | None, today: datetime.date) -> dict:
     escalated = (Recipient.State.ESCALATED, Recipient.State.UNANSWERED)
     alerts = (
         Alert.objects.visible_to(user)
-        .filter(status=Alert.Status.ISSUED)
+        .current()
         .annotate(
             waiting=Count("recipients", filter=waiting),
             escalated=Count("recipients", filter=waiting & Q(recipients__state__in=escalated)),

@@ -387,6 +387,10 @@ def test_an_orange_warning_waits_for_a_leader_and_is_issued_on_approval(world, u
     )
     assert alert.recipients.count() == 2
     assert [a for a, _ in audit_actions(alert)] == ["create", "update", "update"]
+    release = AuditEntry.objects.filter(target_id=str(alert.pk), action="update").last()
+    assert release.before["approved_by_id"] is None
+    assert release.after["approved_by_id"] == world.leader.pk
+    assert release.before["status"] == "pending_approval" and release.after["status"] == "issued"
     with pytest.raises(ValidationError):
         services.approve(alert, by=world.leader)
 

@@ -14,8 +14,16 @@
                  "#8a5a44", "#5f6b7a", "#c2185b", "#7a6400"];
   var FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif';
 
-  function pieOption(spec) {
+  function pieOption(spec, width, height) {
     var n = spec.series.length;
+    // Rings sit side by side, each in its share of the width: on a narrow card (a phone) the
+    // usual 62% of the height would make them overlap and run off the edges.
+    var outer = "62%", inner = "30%";
+    var share = width / n / 2 - 8;
+    if (share < Math.min(width, height) * 0.31) {
+      outer = Math.max(Math.floor(share), 40);
+      inner = Math.round(outer * 0.48);
+    }
     return {
       color: COLOURS,
       textStyle: { fontFamily: FONT },
@@ -29,7 +37,7 @@
       }),
       series: spec.series.map(function (s, i) {
         return {
-          name: s.name, type: "pie", radius: ["30%", "62%"],
+          name: s.name, type: "pie", radius: [inner, outer],
           center: [((i + 0.5) * 100 / n) + "%", "50%"],
           // The count inside the ring (long sector names would run off the card: they are
           // in the legend and the tooltip).
@@ -51,7 +59,9 @@
       axisLabel: {
         interval: spec.categories.length > 12 ? "auto" : 0,
         rotate: !spec.horizontal && width < 520 ? 45 : 0
-      }
+      },
+      // Bars read top-down in the order of the table (the first town at the top).
+      inverse: !!spec.horizontal
     };
     var values = [{ type: "value", minInterval: 1 }];
     if (twoAxes) { values.push({ type: "value", minInterval: 1, splitLine: { show: false } }); }
@@ -61,7 +71,11 @@
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       // On a phone the legend takes two lines.
-      grid: { left: 8, right: 8, top: width < 520 ? 60 : 36, bottom: 8, containLabel: true },
+      // The last value label is centred on the right edge of a horizontal chart: leave it room.
+      grid: {
+        left: 8, right: spec.horizontal ? 28 : 8, top: width < 520 ? 60 : 36, bottom: 8,
+        containLabel: true
+      },
       xAxis: spec.horizontal ? values : category,
       yAxis: spec.horizontal ? category : values,
       series: spec.series.map(function (s) {
@@ -84,7 +98,9 @@
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     // Marks the chart as settled (animations done), for whoever waits on it (the tests).
     chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
-    chart.setOption(spec.kind === "pie" ? pieOption(spec) : axisOption(spec, el.clientWidth));
+    chart.setOption(spec.kind === "pie"
+      ? pieOption(spec, el.clientWidth, el.clientHeight)
+      : axisOption(spec, el.clientWidth));
     chart.on("click", function (p) {
       var s = spec.series[p.seriesIndex];
       var url = (p.data && p.data.link) || (s && s.links && s.links[p.dataIndex]);
