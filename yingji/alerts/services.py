@@ -314,9 +314,10 @@ def _set_area(alert: Alert, area: Area) -> None:
 
 
 def _area_note(area: Area, sectors: str) -> str:
-    parts = [r.ref for r in area.regions] + [f"unit:{u.pk}" for u in area.units]
-    parts += [f"sector:{s}" for s in _split(sectors)]
-    return "area: " + ", ".join(parts) if parts else ""
+    # Names, as a reader of the history knows them (the refs are in the record itself).
+    parts = [r.name for r in area.regions] + [u.name for u in area.units]
+    parts += [str(Sector(s).label) if s in Sector.values else s for s in _split(sectors)]
+    return "area: " + "、".join(parts) if parts else ""
 
 
 @transaction.atomic

@@ -142,7 +142,7 @@ def _board_recipients(alert: Alert, user) -> list[Recipient]:
                 Dispatch.objects.select_related("notification", "webhook").order_by("at", "pk"),
             ),
         )
-        .order_by("unit__kind", "unit__name", "pk")
+        .order_by("unit__kind", "unit__region__path", "unit__name", "pk")
     )
 
 

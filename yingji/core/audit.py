@@ -178,7 +178,8 @@ def _write(changes: list[Change], actor) -> tuple[int, int]:
         before = _canonical(change.before) if change.before is not None else "null"
         after = _canonical(change.after) if change.after is not None else "null"
         link = [seq, at, name, change.action, target_type, target_id]
-        digest = _hash(prev, link, before, after, change.note)
+        note = change.note[:200]  # the column's size; hashed as stored
+        digest = _hash(prev, link, before, after, note)
         rows.append(
             (
                 seq,
@@ -191,7 +192,7 @@ def _write(changes: list[Change], actor) -> tuple[int, int]:
                 target_repr,
                 before if change.before is not None else None,
                 after if change.after is not None else None,
-                change.note,
+                note,
                 prev,
                 digest,
             )

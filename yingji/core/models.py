@@ -1,4 +1,5 @@
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -219,11 +220,33 @@ class AuditEntry(models.Model):
         "drawn": _("drawn"),
         "inputs published": _("inputs published"),
         "self-inspection": _("self-inspection"),
+        "submitted for approval": _("submitted for approval"),
+        "follow-up": _("followed up"),
+        "ladder order": _("order of contacts changed"),
+        "acknowledged (app)": _("acknowledged in the app"),
+        "acknowledged (link)": _("acknowledged by the one-tap link"),
+        "acknowledged (phone)": _("acknowledged by phone"),
+        "acknowledged (import)": _("acknowledged (imported)"),
     }
+    # Notes that carry a value: (pattern, translated text with the pattern's named groups).
+    NOTE_PATTERNS = (
+        (re.compile(r"issued to (?P<n>\d+) units"), _("issued to %(n)s units")),
+        (
+            re.compile(r"escalation stopped for (?P<n>\d+) units"),
+            _("escalation stopped for %(n)s units"),
+        ),
+        (re.compile(r"sent back: (?P<r>.*)", re.S), _("sent back: %(r)s")),
+        (re.compile(r"area: (?P<a>.*)", re.S), _("area: %(a)s")),
+    )
 
     @property
     def note_display(self) -> str:
-        return self.NOTES.get(self.note, self.note)
+        if self.note in self.NOTES:
+            return self.NOTES[self.note]
+        for pattern, text in self.NOTE_PATTERNS:
+            if match := pattern.fullmatch(self.note):
+                return text % match.groupdict()
+        return self.note
 
     def changes(self) -> list[tuple[str, object, object]]:
         """Fields whose values differ between before and after."""

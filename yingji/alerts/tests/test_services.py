@@ -79,7 +79,7 @@ def test_a_draft_keeps_its_area_and_sends_nothing(world, units):
     assert alert.status == "draft" and alert.created_by == world.duty
     assert {r.ref for r in alert.regions.all()} == {"T1", "V2"}
     assert not Recipient.objects.exists() and not Notification.objects.exists()
-    assert audit_actions(alert) == [("create", "area: T1, V2")]
+    assert audit_actions(alert) == [("create", "area: 人民街街道、谢家寨村")]
 
 
 def test_regions_are_found_by_reference_code_or_object(world, units):

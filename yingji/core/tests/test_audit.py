@@ -138,3 +138,28 @@ def test_append_returns_the_saved_entries_and_stores_the_snapshots(world):
     assert AuditEntry.objects.get(pk=entries[1].pk).before is None
     assert AuditEntry.objects.filter(before__isnull=True, pk=entries[1].pk).exists()
     assert audit.verify().ok
+
+
+def test_notes_read_in_the_users_language_values_included():
+    from django.utils import translation
+
+    from yingji.core.models import AuditEntry
+
+    with translation.override("zh-hans"):
+        assert AuditEntry(note="issued to 7 units").note_display == "已发送至7个单位"
+        assert AuditEntry(note="area: 人民街街道、谢家寨村").note_display == (
+            "预警范围:人民街街道、谢家寨村"
+        )
+        assert AuditEntry(note="acknowledged (link)").note_display == "一键链接叫应"
+        assert AuditEntry(note="something else").note_display == "something else"
+
+
+@pytest.mark.django_db
+def test_a_long_note_is_stored_cut_to_its_column_and_the_chain_still_verifies(world):
+    from yingji.core import audit
+    from yingji.core.models import AuditEntry
+
+    audit.created(world.ent_a, actor=world.leader, note="sent back: " + "理由" * 300)
+    entry = AuditEntry.objects.last()
+    assert len(entry.note) == 200
+    assert audit.verify().ok

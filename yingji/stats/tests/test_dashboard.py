@@ -60,6 +60,7 @@ RECORDS = [
      "enterprise": "E-B", "content": "举报", "status": "received"},
     {"type": "alert", "ref": "A1", "kind": "warning", "issued_at": "2025-06-01T10:00:00+08:00",
      "title": "暴雨黄色预警", "level": "yellow", "recipients": ["T1", "V2"],
+     "valid_until": "2099-12-31T00:00:00+08:00",
      "acks": ["T1@2025-06-01T10:05:00+08:00"]},
     {"type": "rollcall", "ref": "RC1", "held_at": "2025-07-01T10:00:00+08:00",
      "targets": ["T1", "T2"], "responded": ["T1"]},
