@@ -60,6 +60,7 @@ def _records(today: datetime.date) -> list[dict]:
             "title": "暴雨黄色预警",
             "level": "yellow",
             "recipients": ["T1", "V2"],
+            "valid_until": (issued + datetime.timedelta(hours=12)).isoformat(),
         }  # fmt: skip
     )
     return rows
