@@ -304,20 +304,28 @@ class Figure:
     target: type[models.Model] | None = None  # the model those values point to (drill-down)
     total: str = ""  # a money field summed instead of counted
     public: bool = True  # False: a part of a rate, not a key of its own
+    # A condition on the group alone (e.g. its enterprise's sector): a grouped source tests
+    # it once per group rather than once per row.
+    of_group: Cond | None = None
 
-    def aggregate(self, p: Period):
+    def condition(self, p: Period) -> Q:
+        """Everything a counted row meets (what `records` lists)."""
+        return self.when(p) & (self.of_group(p) if self.of_group else Q())
+
+    def aggregate(self, p: Period, grouped: bool = False):
         """The aggregate over the source's rows (per group, for a grouped source)."""
-        cond = self.when(p) or None
+        cond = (self.when(p) if grouped else self.condition(p)) or None
         if self.total:
             return Sum(self.total, filter=cond)
         # COUNT(1) reads no column, so an index holding the conditions' columns suffices.
         return Count(Value(1), filter=cond)
 
-    def regroup(self, alias: str):
+    def regroup(self, alias: str, p: Period):
         """The aggregate over the per-group results of `aggregate` (a grouped source)."""
+        cond = self.of_group(p) if self.of_group else Q()
         if self.distinct:
-            return Count(self.distinct, filter=Q(**{f"{alias}__gt": 0}))
-        return Sum(alias)
+            return Count(self.distinct, filter=Q(**{f"{alias}__gt": 0}) & cond)
+        return Sum(alias, filter=cond or None)
 
     def value(self, raw):
         if self.total:
@@ -354,10 +362,10 @@ def platform(p: Period, **more) -> Q:
 FIGURES: list[Figure | Rate] = [
     Figure("inspections.total", INSPECTIONS),
     Figure("inspections.enterprises", INSPECTIONS, distinct="enterprise", target=Enterprise),
-    Figure("inspections.sector.industrial_trade", INSPECTIONS, lambda p: of_sector(IT)),
+    Figure("inspections.sector.industrial_trade", INSPECTIONS, of_group=lambda p: of_sector(IT)),
     Figure("hazards.sector.industrial_trade.found", HAZARDS, lambda p: found(p) & of_sector(IT)),
     Figure("enterprises.sector.hazardous_chemicals", ENTERPRISES, lambda p: Q(sector=HC)),
-    Figure("inspections.sector.hazardous_chemicals", INSPECTIONS, lambda p: of_sector(HC)),
+    Figure("inspections.sector.hazardous_chemicals", INSPECTIONS, of_group=lambda p: of_sector(HC)),
     Figure("hazards.sector.hazardous_chemicals.found", HAZARDS, lambda p: found(p) & of_sector(HC)),
     Figure("enterprises.gas_stations", ENTERPRISES, lambda p: Q(sector=GAS)),
     Figure("enterprises.gas_stations.standardized", ENTERPRISES, lambda p: Q(sector=GAS, standardized=True)),
@@ -392,8 +400,10 @@ FIGURES: list[Figure | Rate] = [
     Rate("alerts.acknowledged_rate", "alerts.acknowledged", "alerts.recipients"),
 ]  # fmt: skip
 MEDIAN = "alerts.median_ack_minutes"
-# A distinct count is counted over the groups of its source (see _run).
+# A distinct count is counted over the groups of its source, and only a grouped source
+# tests a condition per group (see _run).
 assert all(f.source.group == f.distinct for f in FIGURES if isinstance(f, Figure) and f.distinct)
+assert all(f.source.group for f in FIGURES if isinstance(f, Figure) and f.of_group)
 
 BY_KEY: dict[str, Figure | Rate] = {f.key: f for f in FIGURES}
 
@@ -602,12 +612,15 @@ def _run(source: Source, mine: list[Figure], p: Period, area, sector: str) -> di
     the database walks an index in group order instead of sorting for COUNT(DISTINCT …).
     """
     rows = source.rows(p, area, sector)
-    inner = {f"f{i}": f.aggregate(p) for i, f in enumerate(mine)}
     if not source.group:
-        return rows.aggregate(**inner)
-    per_group = {f"n{i}": agg for i, agg in enumerate(inner.values())}
+        return rows.aggregate(**{f"f{i}": f.aggregate(p) for i, f in enumerate(mine)})
+    # Figures counting every row of a group (only their per-group condition differs) share
+    # one per-group count.
+    names = ["n" if not (f.total or f.when(p)) else f"n{i}" for i, f in enumerate(mine)]
+    per_group = {name: f.aggregate(p, grouped=True) for name, f in zip(names, mine, strict=True)}
     grouped = rows.order_by().values(source.group).annotate(**per_group)
-    return grouped.aggregate(**{f"f{i}": f.regroup(f"n{i}") for i, f in enumerate(mine)})
+    outer = {f"f{i}": f.regroup(names[i], p) for i, f in enumerate(mine)}
+    return grouped.aggregate(**outer)
 
 
 def _median_minutes(p: Period, area: Region | None, acknowledged: int) -> str | None:
@@ -646,7 +659,7 @@ def records(
     if not isinstance(fig, Figure) or fig.total or not fig.public:
         raise KeyError(key)
     p = Period(start, end)
-    rows = fig.source.rows(p, area_of(region), sector).filter(fig.when(p))
+    rows = fig.source.rows(p, area_of(region), sector).filter(fig.condition(p))
     if fig.distinct:
         return fig.target._default_manager.filter(pk__in=rows.values(fig.distinct))
     return rows
