@@ -383,6 +383,8 @@ class Inspection(models.Model):
             models.Index(fields=["enterprise", "date"]),
             # The lists' order: newest first.
             models.Index(fields=["-date", "-id"], name="inspection_newest"),
+            # The statistics: a year's completed inspections per enterprise from the index.
+            models.Index(fields=["status", "enterprise", "date"], name="inspection_stats"),
         ]
 
     def __str__(self) -> str:
